@@ -1,0 +1,96 @@
+/**
+ * The one port every event store adapter implements (SPEC §2). Adapters live in this folder and
+ * nowhere else imports a store client.
+ */
+
+/** `no_stream`: the stream must not exist; `any`: no check; a bigint: the revision of the stream's last event. */
+export type ExpectedRevision = 'no_stream' | 'any' | bigint;
+
+export interface EventToAppend {
+  /** A UUID. Appending an id already in the stream (with the same expected revision) writes nothing twice. */
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface StoredEvent {
+  id: string;
+  type: string;
+  streamName: string;
+  /** Zero-based position of the event in its stream. */
+  revision: bigint;
+  /** Position in the global order of all events; strictly increasing in that order. */
+  position: bigint;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  /** Revision of the stream's last event after the append. */
+  nextRevision: bigint;
+  /** Global position of the last appended event. */
+  position: bigint;
+}
+
+export interface ReadStreamOptions {
+  direction?: 'forwards' | 'backwards';
+  /** Inclusive. Defaults to the start (forwards) or the end (backwards). */
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. Omitted: from the very start. */
+  after?: bigint;
+  maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Exclusive: deliver events strictly after this position (a stored checkpoint). Omitted: from the start. */
+  after?: bigint;
+}
+
+/**
+ * A catch-up subscription: every stored event after the checkpoint, then live ones, in global
+ * order. `caughtUp` resolves the first time the subscription has delivered everything that was
+ * stored when it started. Iteration ends after `close()`; a store failure ends it with an error.
+ */
+export interface AllSubscription extends AsyncIterable<StoredEvent> {
+  readonly caughtUp: Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  /** Human name used in logs and test output (`sqlite`, `esdb`). */
+  readonly name: string;
+  append(stream: string, events: EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /** Events of one stream; a stream that does not exist yields nothing. */
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<StoredEvent>;
+  readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;
+  subscribeToAll(options?: SubscribeToAllOptions): AllSubscription;
+  /** Resolves when the store answers; rejects otherwise. Used by `/ready`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`Stream ${streamName}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+  }
+}
+
+/** The store could not be reached or could not persist; callers answer 503 and acknowledge nothing. */
+export class EventStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EventStoreUnavailableError';
+  }
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');
