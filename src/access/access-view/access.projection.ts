@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoredEvent } from '../../event-store/event-store.port.js';
+import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import type { Projection } from '../../projections/projection.js';
+import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import type { ApiKeyEvent, TenantEvent } from '../domain/access.events.js';
+import type { Role } from '../domain/roles.js';
+
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  role: Role;
+  key_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+/** Tenants and API keys, for authentication on every request and for the key list. */
+@Injectable()
+export class AccessProjection implements Projection {
+  readonly name = 'access';
+
+  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
+
+  migrate(db: SqlDatabase): void {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS api_keys (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+        key_hash TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT
+      );
+      CREATE INDEX IF NOT EXISTS api_keys_by_tenant ON api_keys (tenant_id, id);
+    `);
+  }
+
+  apply(db: SqlDatabase, stored: StoredEvent): void {
+    const event = { type: stored.type, data: stored.data } as TenantEvent | ApiKeyEvent;
+    switch (event.type) {
+      case 'TenantCreated':
+        db.prepare('INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?, ?, ?)').run(
+          event.data.tenantId,
+          event.data.name,
+          event.data.createdAt,
+        );
+        return;
+      case 'ApiKeyIssued':
+        db.prepare(
+          'INSERT OR IGNORE INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(event.data.keyId, event.data.tenantId, event.data.name, event.data.role, event.data.keyHash, event.data.issuedAt);
+        return;
+      case 'ApiKeyRevoked':
+        db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(event.data.revokedAt, event.data.keyId);
+        return;
+      default:
+        // Events of other capabilities pass through untouched.
+        return;
+    }
+  }
+
+  findKey(keyId: string): ApiKeyRow | undefined {
+    return this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(keyId) as ApiKeyRow | undefined;
+  }
+
+  listKeys(tenantId: string): ApiKeyRow[] {
+    return this.db.prepare('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY id').all(tenantId) as ApiKeyRow[];
+  }
+
+  findTenant(tenantId: string): TenantRow | undefined {
+    return this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(tenantId) as TenantRow | undefined;
+  }
+
+  listTenants(): TenantRow[] {
+    return this.db.prepare('SELECT * FROM tenants ORDER BY id').all() as TenantRow[];
+  }
+}

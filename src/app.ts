@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRootKey } from './access/auth/root-key.js';
+import { AppModule } from './app.module.js';
+import type { Config } from './config/config.js';
+import { createEventStore } from './event-store/create-event-store.js';
+import { openReadModelDatabase } from './event-store/read-model.database.js';
+import { MetricsService } from './operations/metrics.service.js';
+import { loadMasterKey, SecretBox } from './shared/crypto/secret-box.js';
+import { jsonBody, requestContext } from './shared/http/http-middleware.js';
+import { JsonLogger } from './shared/http/json-logger.js';
+import { ProblemFilter } from './shared/http/problem.filter.js';
+import { validationPipe } from './shared/http/validation.js';
+import { VERSION } from './version.js';
+
+export interface StartedApp {
+  app: INestApplication;
+  url: string;
+  /** The root key, only on the start that generated it. */
+  generatedRootKey?: string;
+}
+
+/** Opens the stores, wires the HTTP shell and starts listening. */
+export async function startHookledger(config: Config): Promise<StartedApp> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const rootKey = loadRootKey(config.dataDir, config.rootKey);
+  const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
+  const store = await createEventStore(config);
+  const readModel = openReadModelDatabase(join(config.dataDir, 'read-model.db'));
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, store, readModel, rootKey, secretBox }),
+    { bodyParser: false, logger: new JsonLogger(config.logLevel) },
+  );
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestContext(app.get(MetricsService)));
+  app.use(jsonBody(config.maxPayloadBytes));
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.enableShutdownHooks();
+  setUpDocs(app);
+
+  await app.listen(config.port, config.host);
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  return { app, url, ...(rootKey.generated ? { generatedRootKey: rootKey.generated } : {}) };
+}
+
+function setUpDocs(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('hookledger')
+      .setDescription('Event-sourced webhook delivery ledger. Errors are application/problem+json (RFC 9457).')
+      .setVersion(VERSION)
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}

@@ -1,0 +1,17 @@
+import Database from 'better-sqlite3';
+
+export type SqlDatabase = Database.Database;
+export type SqlStatement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
+
+/**
+ * The instance-local read-model store: a SQLite file that projections own. It holds nothing the
+ * ledger does not: deleting it and starting again rebuilds it, so a crash that loses its last
+ * transactions (synchronous NORMAL) costs a little replay, never data.
+ */
+export function openReadModelDatabase(file: string): SqlDatabase {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL)');
+  return db;
+}

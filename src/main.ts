@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config/config.js';
+import { startHookledger } from './app.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hookledger: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { url, generatedRootKey } = await startHookledger(config);
+  if (generatedRootKey) {
+    // Printed once, on stderr and outside the structured log: only its hash is kept.
+    process.stderr.write(
+      [
+        '',
+        '  A root key was generated for this data directory. It is shown this once; only its hash is kept.',
+        `    ${generatedRootKey}`,
+        '  Create a tenant with it:',
+        `    curl -X POST ${url}/v1/tenants -H "Authorization: Bearer <root key>" -H "Content-Type: application/json" -d '{"name":"acme"}'`,
+        '  Set HOOKLEDGER_ROOT_KEY to use a key of your own instead.',
+        '',
+        '',
+      ].join('\n'),
+    );
+  }
+  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'listening', url, store: config.eventStore }) + '\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hookledger: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

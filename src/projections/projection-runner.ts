@@ -1,0 +1,206 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AllSubscription, EVENT_STORE, EventStore, StoredEvent } from '../event-store/event-store.port.js';
+import type { SqlDatabase } from '../event-store/read-model.database.js';
+import { Projection } from './projection.js';
+
+export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
+
+export type RunnerStatus = 'stopped' | 'catching_up' | 'live' | 'reconnecting' | 'failed';
+
+interface Waiter {
+  position: bigint;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const CHECKPOINT = 'all';
+const MAX_BATCH = 2000;
+
+/**
+ * Feeds every projection from one catch-up subscription to all events, starting after the stored
+ * checkpoint. Events arriving together are applied in one transaction with the new checkpoint.
+ * A store failure reconnects from the checkpoint; a projection that throws parks the runner
+ * (status `failed`, `/ready` false) rather than skipping the event.
+ */
+@Injectable()
+export class ProjectionRunner implements OnApplicationShutdown {
+  private readonly logger = new Logger('ProjectionRunner');
+  private readonly projections: Projection[] = [];
+  private readonly appliedListeners: Array<(events: StoredEvent[]) => void> = [];
+  private waiters: Waiter[] = [];
+  private subscription: AllSubscription | null = null;
+  private buffer: StoredEvent[] = [];
+  private flushScheduled = false;
+  private stopping = false;
+  private caughtUpOnce = false;
+  private loop: Promise<void> | null = null;
+  status: RunnerStatus = 'stopped';
+  lastError: string | null = null;
+  checkpoint: bigint;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_DB) private readonly db: SqlDatabase,
+  ) {
+    const row = db.prepare('SELECT position FROM checkpoints WHERE name = ?').get(CHECKPOINT) as
+      | { position: string }
+      | undefined;
+    this.checkpoint = row ? BigInt(row.position) : -1n;
+  }
+
+  register(projection: Projection): void {
+    projection.migrate(this.db);
+    this.projections.push(projection);
+  }
+
+  /** Called with each applied batch, after its transaction committed (in-process wake-ups). */
+  onApplied(listener: (events: StoredEvent[]) => void): void {
+    this.appliedListeners.push(listener);
+  }
+
+  private get parked(): boolean {
+    return this.status === 'failed';
+  }
+
+  get caughtUp(): boolean {
+    return this.caughtUpOnce && this.status === 'live';
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  /** Resolves once the views include the event at `position` (read-your-writes for the API). */
+  waitFor(position: bigint | null, timeoutMs = 10_000): Promise<void> {
+    if (position === null || position <= this.checkpoint) return Promise.resolve();
+    if (this.status === 'failed') return Promise.reject(new Error(`read models are parked: ${this.lastError}`));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        position,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(new Error(`read models did not reach position ${position} within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = 100;
+    while (!this.stopping && !this.parked) {
+      try {
+        this.status = 'catching_up';
+        await this.consume();
+        backoffMs = 100;
+      } catch (error) {
+        if (this.stopping || this.parked) break;
+        this.status = 'reconnecting';
+        this.lastError = (error as Error).message;
+        this.logger.warn({ msg: 'subscription to all events failed; reconnecting', error: this.lastError, backoffMs });
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const subscription = this.store.subscribeToAll(this.checkpoint >= 0n ? { after: this.checkpoint } : {});
+    this.subscription = subscription;
+    subscription.caughtUp.then(
+      () => this.scheduleFlush(() => {
+        this.caughtUpOnce = true;
+        if (this.status === 'catching_up') this.status = 'live';
+      }),
+      () => undefined,
+    );
+    try {
+      for await (const event of subscription) {
+        if (event.position <= this.checkpoint) continue;
+        this.buffer.push(event);
+        if (this.buffer.length >= MAX_BATCH) this.flush();
+        else this.scheduleFlush();
+        if (this.status === 'failed') break;
+      }
+    } finally {
+      this.flush();
+      this.subscription = null;
+      await subscription.close();
+    }
+  }
+
+  private afterFlush: Array<() => void> = [];
+
+  private scheduleFlush(then?: () => void): void {
+    if (then) this.afterFlush.push(then);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const batch = this.buffer.filter((e) => e.position > this.checkpoint);
+    this.buffer = [];
+    if (batch.length > 0 && this.status !== 'failed') {
+      const last = batch[batch.length - 1]!.position;
+      try {
+        this.db.transaction(() => {
+          for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
+          this.db
+            .prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position')
+            .run(CHECKPOINT, last.toString());
+        })();
+      } catch (error) {
+        this.park(error as Error, batch);
+        return;
+      }
+      this.checkpoint = last;
+      this.releaseWaiters();
+      for (const listener of this.appliedListeners) listener(batch);
+    }
+    const callbacks = this.afterFlush;
+    this.afterFlush = [];
+    for (const callback of callbacks) callback();
+  }
+
+  private park(error: Error, batch: StoredEvent[]): void {
+    this.status = 'failed';
+    this.lastError = error.message;
+    this.logger.error({
+      msg: 'a projection failed; read models are parked until the cause is fixed and the service restarted',
+      error: error.message,
+      firstPosition: batch[0]?.position.toString(),
+    });
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error(`read models are parked: ${error.message}`));
+    }
+    this.waiters = [];
+    void this.subscription?.close();
+  }
+
+  private releaseWaiters(): void {
+    const remaining: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.position <= this.checkpoint) {
+        clearTimeout(waiter.timer);
+        waiter.resolve();
+      } else remaining.push(waiter);
+    }
+    this.waiters = remaining;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.subscription?.close();
+    await this.loop?.catch(() => undefined);
+    this.status = 'stopped';
+  }
+}

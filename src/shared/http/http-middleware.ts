@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { MetricsService } from '../../operations/metrics.service.js';
+import { problem, sendProblem } from './problem.js';
+import type { HookledgerRequest } from './request-context.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Gives every request an id (the caller's `X-Request-Id` when it is sane) and logs it when done. */
+export function requestContext(metrics: MetricsService): (req: Request, res: Response, next: NextFunction) => void {
+  const logger = new Logger('HTTP');
+  return (req, res, next) => {
+    const header = req.header('x-request-id');
+    const requestId = header && REQUEST_ID.test(header) ? header : randomUUID();
+    (req as HookledgerRequest).context = { requestId };
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const principal = (req as HookledgerRequest).context.principal;
+      const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      metrics.httpRequests.inc({ method: req.method, route, status: res.statusCode });
+      metrics.httpDuration.observe({ method: req.method, route }, durationSeconds);
+      logger.log({
+        msg: 'request',
+        requestId,
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        durationMs: Math.round(durationSeconds * 1e6) / 1000,
+        keyId: principal?.kind === 'api_key' ? principal.keyId : principal?.kind,
+      });
+    });
+    next();
+  };
+}
+
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads and parses JSON bodies ourselves instead of body-parser, so that every failure is a
+ * problem+json: 413 past the limit (checked on Content-Length first, then while reading),
+ * 415 for another content type, 400 for invalid UTF-8 or JSON.
+ */
+export function jsonBody(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    const length = req.headers['content-length'];
+    const hasBody = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+    if (!hasBody) {
+      req.body = WITH_BODY.has(req.method) ? {} : undefined;
+      return next();
+    }
+    const fail = (status: number, detail: string, code: string) => {
+      res.setHeader('Connection', 'close');
+      sendProblem(res, { ...problem(status, detail, { code }), requestId: (req as HookledgerRequest).context?.requestId });
+    };
+    if (length !== undefined && Number(length) > limitBytes) {
+      req.resume();
+      return fail(413, `The body is ${length} bytes; the limit is ${limitBytes}`, 'REQUEST.TOO_LARGE');
+    }
+    if (!JSON_TYPE.test(req.headers['content-type'] ?? '')) {
+      req.resume();
+      return fail(415, 'The body must be JSON with Content-Type: application/json', 'REQUEST.UNSUPPORTED_MEDIA_TYPE');
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limitBytes) {
+        done = true;
+        req.resume();
+        return fail(413, `The body is over the limit of ${limitBytes} bytes`, 'REQUEST.TOO_LARGE');
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      done = true;
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      let text: string;
+      try {
+        text = utf8.decode(Buffer.concat(chunks));
+      } catch {
+        return fail(400, 'The body is not valid UTF-8', 'REQUEST.INVALID_ENCODING');
+      }
+      try {
+        req.body = text.trim() === '' ? {} : JSON.parse(text);
+      } catch (error) {
+        return fail(400, `The body is not valid JSON: ${(error as Error).message}`, 'REQUEST.INVALID_JSON');
+      }
+      (req as Request & { rawBody?: string }).rawBody = text;
+      next();
+    });
+  };
+}

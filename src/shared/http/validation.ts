@@ -1,0 +1,23 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldError } from './problem.js';
+import { ValidationProblem } from './problem.filter.js';
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own: FieldError[] = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** Unknown fields are rejected, every failure names its field (SPEC §3). */
+export function validationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new ValidationProblem(flatten(errors)),
+  });
+}
