@@ -43,7 +43,6 @@ export async function startHookledger(config: Config): Promise<StartedApp> {
   app.use(jsonBody(config.maxPayloadBytes));
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks();
   setUpDocs(app);
 
   await app.listen(config.port, config.host);

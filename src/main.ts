@@ -12,7 +12,23 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { url, generatedRootKey } = await startHookledger(config);
+  const { app, url, generatedRootKey } = await startHookledger(config);
+  // Our own handler instead of enableShutdownHooks: it runs every shutdown hook, then exits 0.
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'shutting down', signal }) + '\n');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`hookledger: shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   if (generatedRootKey) {
     // Printed once, on stderr and outside the structured log: only its hash is kept.
     process.stderr.write(

@@ -92,6 +92,9 @@ export class EsdbEventStore implements EventStore {
     } catch (error) {
       if (error instanceof StreamNotFoundError) return;
       throw toStoreError(error);
+    } finally {
+      // A read left early keeps its gRPC call open, and client.dispose() waits for every open call.
+      await events.cancel();
     }
   }
 
@@ -114,6 +117,8 @@ export class EsdbEventStore implements EventStore {
         }
       } catch (error) {
         throw toStoreError(error);
+      } finally {
+        await page.cancel();
       }
       if (read < PAGE) return;
     }
@@ -162,7 +167,6 @@ export class EsdbEventStore implements EventStore {
     // Reads are sent without a deadline by the client, so a silent server needs our own timer.
     const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 });
     const timer = setTimeout(() => {
-      void read.cancel();
       read.destroy(new EventStoreUnavailableError(`EventStoreDB did not answer within ${PING_TIMEOUT_MS} ms`));
     }, PING_TIMEOUT_MS);
     try {
@@ -173,6 +177,7 @@ export class EsdbEventStore implements EventStore {
       throw toStoreError(error);
     } finally {
       clearTimeout(timer);
+      await read.cancel();
     }
   }
 
