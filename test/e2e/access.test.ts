@@ -40,7 +40,8 @@ describe('tenants and API keys', () => {
   });
 
   it('answers 401 without a key, with an unknown key and with a malformed header', async () => {
-    for (const headers of [{}, { authorization: 'Bearer hlk_01M83VP69H7KVREEGRA05KCB4H_5zlrwY8u2ZC0bW95A9rMdxhHlmHGfFuJEzS36SuAK4k' }, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }]) {
+    const headerSets: Array<Record<string, string>> = [{}, { authorization: 'Bearer hlk_01M83VP69H7KVREEGRA05KCB4H_5zlrwY8u2ZC0bW95A9rMdxhHlmHGfFuJEzS36SuAK4k' }, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }];
+    for (const headers of headerSets) {
       const response = await service.api('', headers).get('/v1/api-keys');
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toContain('application/problem+json');

@@ -1,6 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { fold } from '../../shared/domain/decider.js';
-import { DomainError } from '../../shared/domain/domain-error.js';
+import { describe, it } from 'vitest';
+import { specFor } from '../../../test/support/given-when-then.js';
 import { ApiKeyEvent } from './access.events.js';
 import { ApiKeyCommand, apiKeyDecider } from './api-key.decider.js';
 
@@ -23,24 +22,7 @@ const revoked: ApiKeyEvent = {
   data: { keyId: 'key_1', tenantId: 'ten_1', revokedAt: '2026-01-02T00:00:00.000Z' },
 };
 
-function given(events: ApiKeyEvent[]) {
-  const state = fold(apiKeyDecider, events);
-  return {
-    when: (command: ApiKeyCommand) => ({
-      then: (expected: ApiKeyEvent[]) => expect(apiKeyDecider.decide(command, state)).toEqual(expected),
-      thenThrows: (code: string) => {
-        try {
-          apiKeyDecider.decide(command, state);
-        } catch (error) {
-          expect(error).toBeInstanceOf(DomainError);
-          expect((error as DomainError).code).toBe(code);
-          return;
-        }
-        throw new Error(`expected ${code}`);
-      },
-    }),
-  };
-}
+const given = specFor(apiKeyDecider);
 
 describe('api key decider', () => {
   it('issues a new key', () => given([]).when(issue).then([issued]));
