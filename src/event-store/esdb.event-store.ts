@@ -130,37 +130,40 @@ export class EsdbEventStore implements EventStore {
       fromPosition: toClientPosition(options.after),
       filter: excludeSystemEvents(),
     });
+    let stopped = false;
+    const stop = async () => {
+      stopped = true;
+      await subscription.unsubscribe();
+      subscription.destroy();
+    };
     const caughtUp = new Promise<void>((resolve, reject) => {
       subscription.once('caughtUp', resolve);
-      subscription.on('error', (error) => reject(toStoreError(error)));
+      // Once we stopped it, a cancelled or destroyed stream is our doing, not the store failing.
+      subscription.on('error', (error) => {
+        if (!stopped) reject(toStoreError(error));
+      });
     });
     // The same failure ends iteration with an error; awaiting caughtUp is optional.
     caughtUp.catch(() => undefined);
-    let closed = false;
 
     async function* run(): AsyncGenerator<StoredEvent> {
       try {
-        for await (const resolved of subscription) {
-          const event = toStoredEvent(resolved);
+        // Leaving the loop early is handled by stop(), which also cancels the gRPC call.
+        for await (const resolved of subscription.iterator({ destroyOnReturn: false })) {
+          const event = toStoredEvent(resolved as ResolvedEvent);
           if (!isSystemEvent(event)) yield event;
         }
+        if (!stopped) throw new EventStoreUnavailableError('the $all subscription was ended by the server');
       } catch (error) {
-        if (closed) return;
+        if (stopped) return;
         throw toStoreError(error);
+      } finally {
+        await stop();
       }
-      if (!closed) throw new EventStoreUnavailableError('the $all subscription was ended by the server');
     }
 
     const iterator = run();
-    return {
-      caughtUp,
-      [Symbol.asyncIterator]: () => iterator,
-      close: async () => {
-        closed = true;
-        await subscription.unsubscribe();
-        subscription.destroy();
-      },
-    };
+    return { caughtUp, [Symbol.asyncIterator]: () => iterator, close: stop };
   }
 
   async ping(): Promise<void> {

@@ -168,6 +168,22 @@ export function eventStoreContract(target: ContractTarget): void {
       expect(events.map((e) => e.type)).toEqual(['A', 'B']);
     });
 
+    it('hands out no store-internal events ($-typed or in $-streams) from readAll or subscribeToAll', async () => {
+      const s = stream();
+      await store.append(s, [event('A')], 'no_stream');
+      const internal = (e: StoredEvent) => e.type.startsWith('$') || e.streamName.startsWith('$');
+      expect((await collect(store.readAll())).filter(internal)).toEqual([]);
+      const subscription = store.subscribeToAll();
+      const seen: StoredEvent[] = [];
+      for await (const e of subscription) {
+        seen.push(e);
+        if (e.streamName === s) break;
+      }
+      await subscription.close();
+      expect(seen.filter(internal)).toEqual([]);
+      expect(seen.at(-1)?.streamName).toBe(s);
+    });
+
     it('keeps concurrent appends to different streams apart and conflicts on one stream', async () => {
       const s1 = stream();
       const s2 = stream();
