@@ -10,6 +10,7 @@ import { LedgerModule } from './ledger/ledger.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
 import { SecretBox } from './shared/crypto/secret-box.js';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 
 export interface AppDependencies {
   config: Config;
@@ -30,6 +31,7 @@ export class AppModule implements OnApplicationBootstrap {
         LedgerModule.forRoot(deps.store, deps.readModel),
         OperationsModule,
         AccessModule,
+        SubscriptionsModule,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       HOOKLEDGER_SQLITE_SYNCHRONOUS: 'normal',
       HOOKLEDGER_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
       HOOKLEDGER_ROLES: 'worker',
+      HOOKLEDGER_SECRET_GRACE: '1h',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
       maxPayloadBytes: 1_048_576,
       sqliteSynchronous: 'normal',
       roles: ['worker'],
+      secretGraceMs: 3_600_000,
     });
   });
 
@@ -51,6 +53,7 @@ describe('loadConfig', () => {
     ['HOOKLEDGER_ROOT_KEY', 'tiny'],
     ['HOOKLEDGER_ESDB_URL', 'kurrentdb://localhost:2113'],
     ['HOOKLEDGER_ROLES', 'api,cron'],
+    ['HOOKLEDGER_SECRET_GRACE', 'a day'],
   ])('names %s when it is %j', (name, value) => {
     const error = (() => {
       try {

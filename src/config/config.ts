@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseDuration } from '../shared/domain/duration.js';
 
 export type StoreKind = 'sqlite' | 'esdb';
 export type Role = 'api' | 'worker';
@@ -19,6 +20,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   roles: Role[];
   metricsToken: string | undefined;
+  /** How long a rotated-out signing secret keeps signing alongside the new one. */
+  secretGraceMs: number;
 }
 
 /** Start-up stops with this: every bad variable named, with what it should be. */
@@ -80,6 +83,10 @@ export function loadConfig(env: Env): Config {
       return bad.length || list.length === 0 ? 'must be a comma-separated list of api, worker' : (list as Role[]);
     }),
     metricsToken: secretValue('HOOKLEDGER_METRICS_TOKEN', env.HOOKLEDGER_METRICS_TOKEN, 16, problems),
+    secretGraceMs: read('HOOKLEDGER_SECRET_GRACE', 86_400_000, (raw) => {
+      const ms = parseDuration(raw);
+      return ms !== null && ms <= 30 * 86_400_000 ? ms : 'must be a duration like "0s", "30m" or "24h", at most 30d';
+    }),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoredEvent } from '../../event-store/event-store.port.js';
+import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import type { Projection } from '../../projections/projection.js';
+import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import type { SubscriptionConfig, SubscriptionEvent } from '../domain/subscription.events.js';
+import { SUBSCRIPTION_EVENT_TYPES } from '../domain/subscription.events.js';
+
+export interface SubscriptionRow {
+  id: string;
+  tenantId: string;
+  status: 'active' | 'paused' | 'disabled' | 'deleted';
+  disabledReason: string | null;
+  config: SubscriptionConfig;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  status: SubscriptionRow['status'];
+  disabled_reason: string | null;
+  config: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const toRow = (r: Row): SubscriptionRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  status: r.status,
+  disabledReason: r.disabled_reason,
+  config: JSON.parse(r.config) as SubscriptionConfig,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** The subscription list and detail view. Secrets never reach it. */
+@Injectable()
+export class SubscriptionsProjection implements Projection {
+  readonly name = 'subscriptions';
+
+  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
+
+  migrate(db: SqlDatabase): void {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS subscriptions (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, status TEXT NOT NULL, disabled_reason TEXT,
+        config TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS subscriptions_by_tenant ON subscriptions (tenant_id, id);
+    `);
+  }
+
+  apply(db: SqlDatabase, stored: StoredEvent): void {
+    if (!SUBSCRIPTION_EVENT_TYPES.has(stored.type)) return;
+    const event = { type: stored.type, data: stored.data } as SubscriptionEvent;
+    const at = (stored.metadata.occurredAt as string | undefined) ?? '';
+    const id = event.data.subscriptionId;
+    const setStatus = (status: SubscriptionRow['status'], reason: string | null = null) =>
+      db.prepare('UPDATE subscriptions SET status = ?, disabled_reason = ?, updated_at = ? WHERE id = ?').run(status, reason, at, id);
+    switch (event.type) {
+      case 'SubscriptionCreated':
+        db.prepare(
+          'INSERT OR IGNORE INTO subscriptions (id, tenant_id, status, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        ).run(id, event.data.tenantId, 'active', JSON.stringify(event.data.config), event.data.createdAt, event.data.createdAt);
+        return;
+      case 'SubscriptionUpdated': {
+        const row = db.prepare('SELECT config FROM subscriptions WHERE id = ?').get(id) as { config: string } | undefined;
+        if (!row) return;
+        const config = { ...(JSON.parse(row.config) as SubscriptionConfig), ...event.data.changes };
+        db.prepare('UPDATE subscriptions SET config = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(config), at, id);
+        return;
+      }
+      case 'SubscriptionPaused':
+        setStatus('paused');
+        return;
+      case 'SubscriptionResumed':
+        setStatus('active');
+        return;
+      case 'SubscriptionDisabled':
+        setStatus('disabled', event.data.reason);
+        return;
+      case 'SubscriptionDeleted':
+        setStatus('deleted');
+        return;
+      case 'SubscriptionSecretRotated':
+        db.prepare('UPDATE subscriptions SET updated_at = ? WHERE id = ?').run(at, id);
+        return;
+    }
+  }
+
+  /** A live (not deleted) subscription of the tenant. */
+  get(tenantId: string, id: string): SubscriptionRow | undefined {
+    const row = this.db
+      .prepare("SELECT * FROM subscriptions WHERE id = ? AND tenant_id = ? AND status <> 'deleted'")
+      .get(id, tenantId) as Row | undefined;
+    return row ? toRow(row) : undefined;
+  }
+
+  list(tenantId: string, options: { status?: string; after?: string; limit: number }): SubscriptionRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted'
+         AND (? IS NULL OR status = ?) AND (? IS NULL OR id > ?) ORDER BY id LIMIT ?`,
+      )
+      .all(tenantId, options.status ?? null, options.status ?? null, options.after ?? null, options.after ?? null, options.limit) as Row[];
+    return rows.map(toRow);
+  }
+
+  /** Every live subscription of the tenant (fan-out decisions). */
+  allOfTenant(tenantId: string): SubscriptionRow[] {
+    return (this.db.prepare("SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
+  }
+}
