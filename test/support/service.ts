@@ -97,7 +97,7 @@ export class Service {
   }
 
   api(key: string = ROOT_KEY, headers: Record<string, string> = {}): Api {
-    return new Api(this.url, key, headers);
+    return new Api(() => this.url, key, headers);
   }
 }
 
@@ -110,13 +110,14 @@ export interface ApiResponse<T = any> {
 /** A thin JSON client for the service's API. */
 export class Api {
   constructor(
-    private readonly baseUrl: string,
+    /** Read at each request: a restarted service listens on a new port. */
+    private readonly baseUrl: () => string,
     private readonly key: string | undefined,
     private readonly extraHeaders: Record<string, string> = {},
   ) {}
 
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
-    const response = await fetch(this.baseUrl + path, {
+    const response = await fetch(this.baseUrl() + path, {
       method,
       headers: {
         ...(this.key ? { authorization: `Bearer ${this.key}` } : {}),
