@@ -11,6 +11,8 @@ import { OperationsModule } from './operations/operations.module.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
 import { SecretBox } from './shared/crypto/secret-box.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
+import { EventsModule } from './events/events.module.js';
+import { DeliveriesModule } from './deliveries/deliveries.module.js';
 
 export interface AppDependencies {
   config: Config;
@@ -32,6 +34,8 @@ export class AppModule implements OnApplicationBootstrap {
         OperationsModule,
         AccessModule,
         SubscriptionsModule,
+        EventsModule,
+        DeliveriesModule,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },

@@ -22,6 +22,12 @@ export interface Config {
   metricsToken: string | undefined;
   /** How long a rotated-out signing secret keeps signing alongside the new one. */
   secretGraceMs: number;
+  /** Attempts in flight at once across all subscriptions. */
+  maxInFlight: number;
+  /** A subscription failing every attempt for this long is disabled (reason `failing`). */
+  disableFailingAfterMs: number;
+  /** How long SIGTERM waits for attempts in flight before closing. */
+  shutdownGraceMs: number;
 }
 
 /** Start-up stops with this: every bad variable named, with what it should be. */
@@ -86,6 +92,15 @@ export function loadConfig(env: Env): Config {
     secretGraceMs: read('HOOKLEDGER_SECRET_GRACE', 86_400_000, (raw) => {
       const ms = parseDuration(raw);
       return ms !== null && ms <= 30 * 86_400_000 ? ms : 'must be a duration like "0s", "30m" or "24h", at most 30d';
+    }),
+    maxInFlight: read('HOOKLEDGER_MAX_IN_FLIGHT', 256, (raw) => integerIn(raw, 1, 10_000) ?? 'must be a whole number from 1 to 10000'),
+    disableFailingAfterMs: read('HOOKLEDGER_DISABLE_FAILING_AFTER', 5 * 86_400_000, (raw) => {
+      const ms = parseDuration(raw);
+      return ms !== null && ms >= 1000 ? ms : 'must be a duration of at least 1s, like "5d" or "12h"';
+    }),
+    shutdownGraceMs: read('HOOKLEDGER_SHUTDOWN_GRACE', 30_000, (raw) => {
+      const ms = parseDuration(raw);
+      return ms !== null && ms <= 600_000 ? ms : 'must be a duration of at most 10m, like "30s"';
     }),
   };
   if (problems.length) throw new ConfigError(problems);

@@ -67,6 +67,12 @@ export class ProjectionRunner implements OnApplicationShutdown {
     return this.caughtUpOnce && this.status === 'live';
   }
 
+  /** Resolves the first time the read models have caught up with the ledger. */
+  whenCaughtUp(): Promise<void> {
+    if (this.caughtUp) return Promise.resolve();
+    return new Promise((resolve) => this.caughtUpWaiters.push(resolve));
+  }
+
   start(): void {
     if (this.loop) return;
     this.loop = this.run();
@@ -115,6 +121,9 @@ export class ProjectionRunner implements OnApplicationShutdown {
       () => this.scheduleFlush(() => {
         this.caughtUpOnce = true;
         if (this.status === 'catching_up') this.status = 'live';
+        const waiters = this.caughtUpWaiters;
+        this.caughtUpWaiters = [];
+        for (const resolve of waiters) resolve();
       }),
       () => undefined,
     );
@@ -134,6 +143,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
   }
 
   private afterFlush: Array<() => void> = [];
+  private caughtUpWaiters: Array<() => void> = [];
 
   private scheduleFlush(then?: () => void): void {
     if (then) this.afterFlush.push(then);

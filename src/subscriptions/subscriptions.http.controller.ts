@@ -21,6 +21,7 @@ import { UpdateSubscriptionCommand } from './update-subscription/update-subscrip
 import { UpdateSubscriptionRequest } from './update-subscription/update-subscription.request.dto.js';
 import { Ledger } from '../ledger/ledger.service.js';
 import { subscriptionStream } from './domain/subscription.events.js';
+import { SendTestEventCommand } from '../events/send-test-event/send-test-event.command.js';
 
 @ApiTags('subscriptions')
 @ApiBearerAuth()
@@ -110,6 +111,15 @@ export class SubscriptionsHttpController {
   @ApiOkResponse({ type: SubscriptionResponse })
   disable(@Param('id') id: string, @Ctx() ctx: RequestContext) {
     return this.changeStatus(id, 'disable', ctx);
+  }
+
+  @Post(':id/test')
+  @HttpCode(202)
+  @Requires('subscriptions:operate')
+  @ApiOperation({ summary: 'Send a webhook.test event to this subscription; its attempt is recorded with trigger test' })
+  async test(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+    const published = await this.commands.execute(new SendTestEventCommand(this.checkId(id), this.context(ctx)));
+    return { eventId: published.id, deliveryId: published.deliveries[0]!.id };
   }
 
   @Post(':id/rotate-secret')

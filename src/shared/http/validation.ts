@@ -2,11 +2,11 @@ import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError } from './problem.js';
 import { ValidationProblem } from './problem.filter.js';
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own: FieldError[] = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
-    return [...own, ...flatten(error.children ?? [], field)];
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
 }
 
@@ -18,6 +18,6 @@ export function validationPipe(): ValidationPipe {
     forbidUnknownValues: true,
     transform: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new ValidationProblem(flatten(errors)),
+    exceptionFactory: (errors) => new ValidationProblem(flattenValidationErrors(errors)),
   });
 }

@@ -1,12 +1,16 @@
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
+import { SendTestEventCommand } from '../../events/send-test-event/send-test-event.command.js';
 import { prefixedId } from '../../shared/domain/ids.js';
 import { SubscriptionResult, SubscriptionStore } from '../subscription-store.js';
 import { CreateSubscriptionCommand } from './create-subscription.command.js';
 
 @CommandHandler(CreateSubscriptionCommand)
 export class CreateSubscriptionHandler implements ICommandHandler<CreateSubscriptionCommand> {
-  constructor(private readonly subscriptions: SubscriptionStore) {}
+  constructor(
+    private readonly subscriptions: SubscriptionStore,
+    private readonly commands: CommandBus,
+  ) {}
 
   async execute({ config, secret, context }: CreateSubscriptionCommand): Promise<SubscriptionResult> {
     const subscriptionId = prefixedId('sub', context.now.getTime(), randomBytes(10));
@@ -15,6 +19,9 @@ export class CreateSubscriptionHandler implements ICommandHandler<CreateSubscrip
       { type: 'CreateSubscription', subscriptionId, tenantId: context.tenantId, at: context.now.toISOString(), config, secret: sealed },
       context,
     );
-    return { subscription: this.subscriptions.found(row, subscriptionId), secret: clear };
+    const subscription = this.subscriptions.found(row, subscriptionId);
+    // SPEC §3: a new subscription gets a test event at once; its attempt is recorded like any other.
+    await this.commands.execute(new SendTestEventCommand(subscriptionId, context));
+    return { subscription, secret: clear };
   }
 }

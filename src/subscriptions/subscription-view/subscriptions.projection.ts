@@ -3,7 +3,7 @@ import type { StoredEvent } from '../../event-store/event-store.port.js';
 import type { SqlDatabase } from '../../event-store/read-model.database.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
-import type { SubscriptionConfig, SubscriptionEvent } from '../domain/subscription.events.js';
+import type { SealedSecret, SubscriptionConfig, SubscriptionEvent } from '../domain/subscription.events.js';
 import { SUBSCRIPTION_EVENT_TYPES } from '../domain/subscription.events.js';
 
 export interface SubscriptionRow {
@@ -50,6 +50,10 @@ export class SubscriptionsProjection implements Projection {
         config TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS subscriptions_by_tenant ON subscriptions (tenant_id, id);
+      CREATE TABLE IF NOT EXISTS subscription_secrets (
+        subscription_id TEXT NOT NULL, secret_id TEXT NOT NULL, sealed TEXT NOT NULL, valid_until TEXT,
+        PRIMARY KEY (subscription_id, secret_id)
+      );
     `);
   }
 
@@ -65,6 +69,11 @@ export class SubscriptionsProjection implements Projection {
         db.prepare(
           'INSERT OR IGNORE INTO subscriptions (id, tenant_id, status, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
         ).run(id, event.data.tenantId, 'active', JSON.stringify(event.data.config), event.data.createdAt, event.data.createdAt);
+        db.prepare('INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(
+          id,
+          event.data.secret.id,
+          event.data.secret.sealed,
+        );
         return;
       case 'SubscriptionUpdated': {
         const row = db.prepare('SELECT config FROM subscriptions WHERE id = ?').get(id) as { config: string } | undefined;
@@ -85,9 +94,14 @@ export class SubscriptionsProjection implements Projection {
       case 'SubscriptionDeleted':
         setStatus('deleted');
         return;
-      case 'SubscriptionSecretRotated':
+      case 'SubscriptionSecretRotated': {
+        const { secret, previousSecretId, previousValidUntil, rotatedAt } = event.data;
         db.prepare('UPDATE subscriptions SET updated_at = ? WHERE id = ?').run(at, id);
+        db.prepare('UPDATE subscription_secrets SET valid_until = ? WHERE subscription_id = ? AND secret_id = ?').run(previousValidUntil, id, previousSecretId);
+        db.prepare('DELETE FROM subscription_secrets WHERE subscription_id = ? AND valid_until IS NOT NULL AND valid_until <= ?').run(id, rotatedAt);
+        db.prepare('INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(id, secret.id, secret.sealed);
         return;
+      }
     }
   }
 
@@ -107,6 +121,22 @@ export class SubscriptionsProjection implements Projection {
       )
       .all(tenantId, options.status ?? null, options.status ?? null, options.after ?? null, options.after ?? null, options.limit) as Row[];
     return rows.map(toRow);
+  }
+
+  /** Sealed secrets that sign a request sent at `at`: the current one first, then those in their grace period. */
+  signingSecrets(subscriptionId: string, at: string): SealedSecret[] {
+    return this.db
+      .prepare(
+        `SELECT secret_id AS id, sealed FROM subscription_secrets WHERE subscription_id = ? AND (valid_until IS NULL OR valid_until > ?)
+         ORDER BY valid_until IS NOT NULL, valid_until DESC`,
+      )
+      .all(subscriptionId, at) as SealedSecret[];
+  }
+
+  /** Any subscription of the tenant, deleted ones included (the dispatcher decides what to do with them). */
+  find(id: string): SubscriptionRow | undefined {
+    const row = this.db.prepare('SELECT * FROM subscriptions WHERE id = ?').get(id) as Row | undefined;
+    return row ? toRow(row) : undefined;
   }
 
   /** Every live subscription of the tenant (fan-out decisions). */

@@ -1,0 +1,40 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CONFIG, type Config } from '../config/config.js';
+import { EventsModule } from '../events/events.module.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { DeliveriesProjection } from './delivery-log/deliveries.projection.js';
+import { AttemptRunner, USER_AGENT } from './dispatch/attempt-runner.js';
+import { DeliveryScheduler } from './dispatch/delivery-scheduler.js';
+import { HttpSender } from './dispatch/http-sender.js';
+
+@Module({
+  imports: [CqrsModule, EventsModule, SubscriptionsModule],
+  providers: [
+    DeliveriesProjection,
+    AttemptRunner,
+    DeliveryScheduler,
+    {
+      provide: HttpSender,
+      inject: [CONFIG],
+      useFactory: (config: Config) => new HttpSender({ allowedNetworks: config.allowedNetworks, userAgent: USER_AGENT }),
+    },
+  ],
+  exports: [DeliveriesProjection],
+})
+export class DeliveriesModule implements OnModuleInit {
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly projection: DeliveriesProjection,
+    private readonly sender: HttpSender,
+  ) {}
+
+  onModuleInit(): void {
+    this.runner.register(this.projection);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.sender.close();
+  }
+}

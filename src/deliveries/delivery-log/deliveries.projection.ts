@@ -1,0 +1,222 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoredEvent } from '../../event-store/event-store.port.js';
+import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import type { EventCreated } from '../../events/domain/event.events.js';
+import { eventHash } from '../../ledger/hash-chain.js';
+import type { Projection } from '../../projections/projection.js';
+import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import { deliveryDecider, DeliveryState } from '../domain/delivery.decider.js';
+import { DELIVERY_EVENT_TYPES, DeliveryEvent, Trigger } from '../domain/delivery.events.js';
+
+export interface DeliveryRow {
+  id: string;
+  tenantId: string;
+  subscriptionId: string;
+  eventId: string;
+  eventType: string;
+  seq: number;
+  orderingKey: string | null;
+  state: DeliveryState;
+  /** Revision of the delivery stream's last event; -1 before the first attempt. */
+  revision: number;
+  lastHash: string | null;
+  dueAt: number | null;
+  trigger: Trigger;
+  createdAt: string;
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  seq: number;
+  ordering_key: string | null;
+  state: string;
+  revision: number;
+  last_hash: string | null;
+  due_at: number | null;
+  trigger: Trigger;
+  created_at: string;
+}
+
+const toDelivery = (r: Row): DeliveryRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  subscriptionId: r.subscription_id,
+  eventId: r.event_id,
+  eventType: r.event_type,
+  seq: r.seq,
+  orderingKey: r.ordering_key,
+  state: JSON.parse(r.state) as DeliveryState,
+  revision: r.revision,
+  lastHash: r.last_hash,
+  dueAt: r.due_at,
+  trigger: r.trigger,
+  createdAt: r.created_at,
+});
+
+/**
+ * Every delivery with its decided state and stream revision: the dispatcher's queue (rows with a
+ * `due_at`) and the delivery log. Fed by `EventCreated` fan-outs and the deliveries' own streams.
+ */
+@Injectable()
+export class DeliveriesProjection implements Projection {
+  readonly name = 'deliveries';
+
+  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
+
+  migrate(db: SqlDatabase): void {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS deliveries (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, subscription_id TEXT NOT NULL, event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL, seq INTEGER NOT NULL, ordering_key TEXT, status TEXT NOT NULL,
+        attempts INTEGER NOT NULL, last_status INTEGER, last_error TEXT, state TEXT NOT NULL,
+        revision INTEGER NOT NULL, last_hash TEXT, due_at INTEGER, trigger TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at) WHERE due_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS deliveries_by_key ON deliveries (subscription_id, ordering_key, seq) WHERE ordering_key IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS deliveries_open_by_subscription ON deliveries (subscription_id) WHERE status IN ('pending', 'scheduled');
+      CREATE TABLE IF NOT EXISTS subscription_health (subscription_id TEXT PRIMARY KEY, failing_since TEXT);
+    `);
+  }
+
+  apply(db: SqlDatabase, stored: StoredEvent): void {
+    if (stored.type === 'EventCreated') return this.fanOut(db, stored);
+    if (!DELIVERY_EVENT_TYPES.has(stored.type)) return;
+    const event = { type: stored.type, data: stored.data } as DeliveryEvent;
+    const row = db.prepare('SELECT * FROM deliveries WHERE id = ?').get(event.data.deliveryId) as Row | undefined;
+    if (!row) return;
+    const state = deliveryDecider.evolve(JSON.parse(row.state) as DeliveryState, event);
+    let dueAt: number | null = null;
+    let trigger = row.trigger;
+    switch (event.type) {
+      case 'AttemptMade':
+        db.prepare('UPDATE deliveries SET last_status = ?, last_error = ? WHERE id = ?').run(
+          event.data.response?.status ?? null,
+          event.data.error?.class ?? null,
+          row.id,
+        );
+        this.recordHealth(db, event.data.subscriptionId, event.data.outcome === 'succeeded', event.data.startedAt);
+        break;
+      case 'RetryScheduled':
+        dueAt = Date.parse(event.data.dueAt);
+        trigger = 'retry';
+        break;
+      case 'ReplayRequested':
+        dueAt = Date.parse(event.data.requestedAt);
+        trigger = 'replay';
+        break;
+      default:
+        break;
+    }
+    db.prepare(
+      `UPDATE deliveries SET state = ?, status = ?, attempts = ?, revision = ?, last_hash = ?, due_at = ?, trigger = ?, updated_at = ?
+       WHERE id = ?`,
+    ).run(
+      JSON.stringify(state),
+      state.status,
+      state.attempts,
+      Number(stored.revision),
+      eventHash(stored),
+      dueAt,
+      trigger,
+      (stored.metadata.occurredAt as string | undefined) ?? row.created_at,
+      row.id,
+    );
+  }
+
+  private fanOut(db: SqlDatabase, stored: StoredEvent): void {
+    const { data } = stored as unknown as EventCreated;
+    const insert = db.prepare(
+      `INSERT OR IGNORE INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, seq, ordering_key, status, attempts,
+       state, revision, due_at, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, -1, ?, ?, ?, ?)`,
+    );
+    const initial = JSON.stringify(deliveryDecider.initialState());
+    for (const d of data.deliveries) {
+      insert.run(
+        d.deliveryId,
+        data.tenantId,
+        d.subscriptionId,
+        data.eventId,
+        data.type,
+        Number(stored.position),
+        d.ordered ? data.orderingKey : null,
+        initial,
+        Date.parse(data.createdAt),
+        data.test ? 'test' : 'initial',
+        data.createdAt,
+        data.createdAt,
+      );
+    }
+  }
+
+  /** A subscription is failing from its first failed attempt after a success until its next success. */
+  private recordHealth(db: SqlDatabase, subscriptionId: string, succeeded: boolean, at: string): void {
+    if (succeeded) {
+      db.prepare('DELETE FROM subscription_health WHERE subscription_id = ?').run(subscriptionId);
+    } else {
+      db.prepare('INSERT OR IGNORE INTO subscription_health (subscription_id, failing_since) VALUES (?, ?)').run(subscriptionId, at);
+    }
+  }
+
+  get(id: string): DeliveryRow | undefined {
+    const row = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
+    return row ? toDelivery(row) : undefined;
+  }
+
+  /**
+   * Deliveries due by `now` to active subscriptions, oldest first. With key ordering only the
+   * oldest open delivery of each key is eligible: the next waits for it to end.
+   */
+  due(now: number, limit: number): DeliveryRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+           WHERE d.due_at IS NOT NULL AND d.due_at <= ? AND s.status = 'active'
+             AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
+               SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
+                 AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
+           ORDER BY d.due_at, d.seq LIMIT ?`,
+        )
+        .all(now, limit) as Row[]
+    ).map(toDelivery);
+  }
+
+  /** When the next delivery falls due after `now`, to set one wake-up timer. */
+  nextDueAt(now: number): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT MIN(d.due_at) AS next FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+         WHERE d.due_at > ? AND s.status = 'active'`,
+      )
+      .get(now) as { next: number | null };
+    return row.next;
+  }
+
+  /** Open deliveries of subscriptions that were disabled or deleted: to be cancelled. */
+  orphaned(limit: number): DeliveryRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+           WHERE d.status IN ('pending', 'scheduled') AND s.status IN ('disabled', 'deleted') LIMIT ?`,
+        )
+        .all(limit) as Row[]
+    ).map(toDelivery);
+  }
+
+  /** Subscriptions failing without a success since before `since`, still active or paused. */
+  failingSince(since: string): Array<{ subscriptionId: string; tenantId: string; failingSince: string }> {
+    return this.db
+      .prepare(
+        `SELECT h.subscription_id AS subscriptionId, s.tenant_id AS tenantId, h.failing_since AS failingSince
+         FROM subscription_health h JOIN subscriptions s ON s.id = h.subscription_id
+         WHERE h.failing_since <= ? AND s.status IN ('active', 'paused')`,
+      )
+      .all(since) as Array<{ subscriptionId: string; tenantId: string; failingSince: string }>;
+  }
+}

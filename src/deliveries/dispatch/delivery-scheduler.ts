@@ -1,0 +1,191 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { CONFIG, type Config } from '../../config/config.js';
+import type { StoredEvent } from '../../event-store/event-store.port.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { SubscriptionStore } from '../../subscriptions/subscription-store.js';
+import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
+import { DeliveriesProjection, DeliveryRow } from '../delivery-log/deliveries.projection.js';
+import { AttemptRunner } from './attempt-runner.js';
+
+const MAX_TIMER_MS = 60_000;
+
+/**
+ * Fires what is due. The ledger's `RetryScheduled` events are the record; the deliveries view is
+ * the due list; this loop only looks at it when something changed (an applied batch, a finished
+ * attempt) or when the earliest due time comes. Caps: in flight overall, per subscription, and
+ * an optional rate per subscription.
+ */
+@Injectable()
+export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('DeliveryScheduler');
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly perSubscription = new Map<string, number>();
+  private readonly rateWindows = new Map<string, { second: number; count: number }>();
+  private pumpScheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopping = false;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly runner: ProjectionRunner,
+    private readonly deliveries: DeliveriesProjection,
+    private readonly subscriptions: SubscriptionsProjection,
+    private readonly subscriptionStore: SubscriptionStore,
+    private readonly attempts: AttemptRunner,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.roles.includes('worker')) return;
+    this.runner.onApplied((batch) => this.onApplied(batch));
+    // A view still catching up could send what the ledger already finished: wait for it.
+    void this.runner.whenCaughtUp().then(() => {
+      if (this.stopping) return;
+      this.started = true;
+      this.cancelOrphans();
+      this.wake();
+      const every = Math.max(200, Math.min(60_000, Math.floor(this.config.disableFailingAfterMs / 4)));
+      this.healthTimer = setInterval(() => void this.disableFailing(), every);
+    });
+  }
+
+  private onApplied(batch: StoredEvent[]): void {
+    if (!this.started) return;
+    if (batch.some((e) => e.type === 'SubscriptionDisabled' || e.type === 'SubscriptionDeleted')) this.cancelOrphans();
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.pumpScheduled || !this.started || this.stopping) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const capacity = this.config.maxInFlight - this.inFlight.size;
+    const now = Date.now();
+    if (capacity > 0) {
+      const subscriptions = new Map<string, SubscriptionRow | undefined>();
+      for (const delivery of this.deliveries.due(now, capacity + this.inFlight.size)) {
+        if (this.inFlight.size >= this.config.maxInFlight) break;
+        if (this.inFlight.has(delivery.id)) continue;
+        if (!subscriptions.has(delivery.subscriptionId)) subscriptions.set(delivery.subscriptionId, this.subscriptions.find(delivery.subscriptionId));
+        const subscription = subscriptions.get(delivery.subscriptionId);
+        if (!subscription || subscription.status !== 'active') continue;
+        if ((this.perSubscription.get(subscription.id) ?? 0) >= subscription.config.maxConcurrency) continue;
+        if (!this.takeRateToken(subscription, now)) continue;
+        this.start(delivery, subscription);
+      }
+    }
+    this.armTimer(now);
+  }
+
+  private start(delivery: DeliveryRow, subscription: SubscriptionRow): void {
+    this.perSubscription.set(subscription.id, (this.perSubscription.get(subscription.id) ?? 0) + 1);
+    // The delivery stays "in flight" until the view holds what was appended, or the next pump
+    // would still see it due and send it again.
+    const run = this.attempts
+      .run(delivery, subscription)
+      .then(({ position }) => this.runner.waitFor(position))
+      .catch(async (error: Error) => {
+        this.logger.error({ msg: 'attempt failed to record; it will be retried', deliveryId: delivery.id, error: error.message });
+        // Hold it a moment so a store outage does not turn into a tight loop of sends.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      })
+      .finally(() => {
+        this.inFlight.delete(delivery.id);
+        const left = (this.perSubscription.get(subscription.id) ?? 1) - 1;
+        if (left > 0) this.perSubscription.set(subscription.id, left);
+        else this.perSubscription.delete(subscription.id);
+        this.wake();
+      });
+    this.inFlight.set(delivery.id, run);
+  }
+
+  /** A fixed one-second window per subscription; a refused delivery is looked at again next second. */
+  private takeRateToken(subscription: SubscriptionRow, now: number): boolean {
+    const limit = subscription.config.rateLimitPerSecond;
+    if (limit === null) return true;
+    const second = Math.floor(now / 1000);
+    const window = this.rateWindows.get(subscription.id);
+    if (!window || window.second !== second) {
+      this.rateWindows.set(subscription.id, { second, count: 1 });
+      return true;
+    }
+    if (window.count >= limit) {
+      this.setTimer((second + 1) * 1000, now);
+      return false;
+    }
+    window.count += 1;
+    return true;
+  }
+
+  private armTimer(now: number): void {
+    const next = this.deliveries.nextDueAt(now);
+    if (next !== null) this.setTimer(next, now);
+  }
+
+  private setTimer(at: number, now: number): void {
+    if (this.stopping || (this.timer && this.timerAt <= at)) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      this.wake();
+    }, Math.min(Math.max(at - now, 0), MAX_TIMER_MS));
+  }
+
+  /** Open deliveries of disabled or deleted subscriptions are cancelled, each with a record. */
+  private cancelOrphans(): void {
+    const orphans = this.deliveries.orphaned(500).filter((d) => !this.inFlight.has(d.id));
+    if (orphans.length === 0) return;
+    void Promise.all(
+      orphans.map((delivery) => {
+        const subscription = this.subscriptions.find(delivery.subscriptionId);
+        const reason = subscription?.status === 'deleted' ? 'subscription deleted' : `subscription disabled (${subscription?.disabledReason ?? 'unknown'})`;
+        return this.attempts.cancel(delivery, reason).then(({ position }) => this.runner.waitFor(position)).catch((error: Error) =>
+          this.logger.error({ msg: 'could not cancel a delivery', deliveryId: delivery.id, error: error.message }),
+        );
+      }),
+    ).then(() => {
+      if (orphans.length === 500) this.cancelOrphans();
+    });
+  }
+
+  private async disableFailing(): Promise<void> {
+    const since = new Date(Date.now() - this.config.disableFailingAfterMs).toISOString();
+    for (const failing of this.deliveries.failingSince(since)) {
+      try {
+        await this.subscriptionStore.decide(
+          {
+            type: 'DisableSubscription',
+            subscriptionId: failing.subscriptionId,
+            tenantId: failing.tenantId,
+            at: new Date().toISOString(),
+            reason: 'failing',
+            detail: `every attempt failed since ${failing.failingSince}`,
+          },
+          { actor: { type: 'system', reason: 'failing endpoint' }, correlationId: failing.subscriptionId, tenantId: failing.tenantId, now: new Date() },
+        );
+      } catch (error) {
+        this.logger.error({ msg: 'could not disable a failing subscription', subscriptionId: failing.subscriptionId, error: (error as Error).message });
+      }
+    }
+  }
+
+  /** SIGTERM: take nothing new, let what is in flight finish and be recorded, within the grace period. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    if (this.inFlight.size === 0) return;
+    this.logger.log({ msg: 'waiting for attempts in flight', count: this.inFlight.size });
+    await Promise.race([Promise.allSettled([...this.inFlight.values()]), new Promise((r) => setTimeout(r, this.config.shutdownGraceMs))]);
+  }
+}

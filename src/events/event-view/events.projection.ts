@@ -1,0 +1,87 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { StoredEvent } from '../../event-store/event-store.port.js';
+import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import type { Projection } from '../../projections/projection.js';
+import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import type { EventCreated, FanOut } from '../domain/event.events.js';
+
+export interface EventRow {
+  id: string;
+  tenantId: string;
+  type: string;
+  data: unknown;
+  orderingKey: string | null;
+  createdAt: string;
+  deliveries: FanOut[];
+  test: boolean;
+  position: bigint;
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  type: string;
+  data: string;
+  ordering_key: string | null;
+  created_at: string;
+  deliveries: string;
+  test: number;
+  position: string;
+}
+
+const toEvent = (r: Row): EventRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  type: r.type,
+  data: JSON.parse(r.data),
+  orderingKey: r.ordering_key,
+  createdAt: r.created_at,
+  deliveries: JSON.parse(r.deliveries) as FanOut[],
+  test: r.test === 1,
+  position: BigInt(r.position),
+});
+
+/** Published events: the event list, and the payloads the dispatcher sends. */
+@Injectable()
+export class EventsProjection implements Projection {
+  readonly name = 'events';
+
+  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
+
+  migrate(db: SqlDatabase): void {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        tenant_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
+        ordering_key TEXT, created_at TEXT NOT NULL, deliveries TEXT NOT NULL, test INTEGER NOT NULL,
+        position TEXT NOT NULL, seq INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, id)
+      );
+      CREATE INDEX IF NOT EXISTS events_by_tenant_seq ON events (tenant_id, seq);
+    `);
+  }
+
+  apply(db: SqlDatabase, stored: StoredEvent): void {
+    if (stored.type !== 'EventCreated') return;
+    const { data } = stored as unknown as EventCreated;
+    db.prepare(
+      `INSERT OR IGNORE INTO events (tenant_id, id, type, data, ordering_key, created_at, deliveries, test, position, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      data.tenantId,
+      data.eventId,
+      data.type,
+      JSON.stringify(data.data),
+      data.orderingKey,
+      data.createdAt,
+      JSON.stringify(data.deliveries),
+      data.test ? 1 : 0,
+      stored.position.toString(),
+      Number(stored.position),
+    );
+  }
+
+  get(tenantId: string, eventId: string): EventRow | undefined {
+    const row = this.db.prepare('SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
+    return row ? toEvent(row) : undefined;
+  }
+}

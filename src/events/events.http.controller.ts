@@ -1,0 +1,104 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { Response } from 'express';
+import { Requires } from '../access/auth/access.decorators.js';
+import { notFound } from '../shared/domain/domain-error.js';
+import { problem } from '../shared/http/problem.js';
+import { ValidationProblem } from '../shared/http/problem.filter.js';
+import { commandContext, Ctx, type RequestContext, tenantOf } from '../shared/http/request-context.js';
+import { flattenValidationErrors } from '../shared/http/validation.js';
+import { EventsProjection } from './event-view/events.projection.js';
+import { EventInput, EventPublisher, Published } from './publish-event/event-publisher.js';
+import { EVENT_ID, PublishBatchRequest, PublishedEventResponse, PublishEventRequest } from './publish-event/publish-event.request.dto.js';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class EventsHttpController {
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly events: EventsProjection,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @Requires('events:publish')
+  @ApiOperation({ summary: 'Publish an event; answered once EventCreated, with its fan-out, is durable' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same as the body id' })
+  @ApiAcceptedResponse({ type: PublishedEventResponse })
+  async publish(
+    @Body() body: PublishEventRequest,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Ctx() ctx: RequestContext,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PublishedEventResponse> {
+    const id = mergeId(body.id, idempotencyKey);
+    const published = await this.publisher.publish(toInput(body, id), this.context(ctx));
+    if (published.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return toResponse(published);
+  }
+
+  @Post('batch')
+  @HttpCode(202)
+  @Requires('events:publish')
+  @ApiOperation({ summary: 'Publish up to 100 events; each is accepted or rejected on its own, results in order' })
+  async publishBatch(@Body() body: PublishBatchRequest, @Ctx() ctx: RequestContext) {
+    const context = this.context(ctx);
+    const results = await Promise.all(
+      body.events.map(async (item, index) => {
+        const request = plainToInstance(PublishEventRequest, item);
+        const errors = typeof item === 'object' && item !== null && !Array.isArray(item)
+          ? await validate(request, { whitelist: true, forbidNonWhitelisted: true })
+          : null;
+        if (errors === null || errors.length > 0) {
+          const fields = errors === null ? [{ field: `events.${index}`, messages: ['must be an event object'] }] : flattenValidationErrors(errors, `events.${index}`);
+          return { status: 400, error: { ...problem(400, 'Invalid event', { code: 'REQUEST.INVALID' }), errors: fields } };
+        }
+        const published = await this.publisher.publish(toInput(request, request.id), context);
+        return { status: 202, replayed: published.replayed, event: toResponse(published) };
+      }),
+    );
+    return { data: results };
+  }
+
+  @Get(':id')
+  @Requires('events:read')
+  @ApiOperation({ summary: 'An event and its deliveries' })
+  get(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+    const event = EVENT_ID.test(id) ? this.events.get(tenantOf(ctx), id) : undefined;
+    if (!event) throw notFound('EVENT.NOT_FOUND', `Event ${id} not found`);
+    return {
+      id: event.id,
+      type: event.type,
+      data: event.data,
+      orderingKey: event.orderingKey,
+      createdAt: event.createdAt,
+      deliveries: event.deliveries.map((d) => ({ id: d.deliveryId, subscriptionId: d.subscriptionId })),
+    };
+  }
+
+  private context(ctx: RequestContext) {
+    return { ...commandContext(ctx, new Date()), tenantId: tenantOf(ctx) };
+  }
+}
+
+function mergeId(bodyId: string | undefined, header: string | undefined): string | undefined {
+  if (header === undefined) return bodyId;
+  if (!EVENT_ID.test(header)) {
+    throw new ValidationProblem([{ field: 'Idempotency-Key', messages: ['Idempotency-Key must be 1 to 128 characters of A-Z a-z 0-9 _ . : -'] }]);
+  }
+  if (bodyId !== undefined && bodyId !== header) {
+    throw new ValidationProblem([{ field: 'id', messages: ['id and the Idempotency-Key header differ; send one, or the same in both'] }]);
+  }
+  return header;
+}
+
+function toInput(body: PublishEventRequest, id: string | undefined): EventInput {
+  return { type: body.type, data: body.data, ...(id !== undefined ? { id } : {}), ...(body.orderingKey !== undefined ? { orderingKey: body.orderingKey } : {}) };
+}
+
+function toResponse(published: Published): PublishedEventResponse {
+  return { id: published.id, type: published.type, createdAt: published.createdAt, deliveries: published.deliveries };
+}

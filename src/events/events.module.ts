@@ -1,0 +1,25 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
+import { EventsProjection } from './event-view/events.projection.js';
+import { EventsHttpController } from './events.http.controller.js';
+import { EventPublisher } from './publish-event/event-publisher.js';
+import { SendTestEventHandler } from './send-test-event/send-test-event.handler.js';
+
+@Module({
+  imports: [CqrsModule, SubscriptionsModule],
+  controllers: [EventsHttpController],
+  providers: [EventsProjection, EventPublisher, SendTestEventHandler],
+  exports: [EventsProjection, EventPublisher],
+})
+export class EventsModule implements OnModuleInit {
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly projection: EventsProjection,
+  ) {}
+
+  onModuleInit(): void {
+    this.runner.register(this.projection);
+  }
+}
