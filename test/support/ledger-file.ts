@@ -35,3 +35,10 @@ export function dumpReadModel(dataDir: string): Record<string, unknown[]> {
     db.close();
   }
 }
+
+/** The events of one stream in the ledger file, data and metadata parsed. */
+export function readStream(dataDir: string, stream: string): Array<{ type: string; data: any; metadata: any; revision: number }> {
+  return readLedger(dataDir)
+    .filter((row) => row.stream === stream)
+    .map((row) => ({ type: row.type, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata), revision: Number(row.revision) }));
+}

@@ -52,7 +52,7 @@ export class HttpSender {
       return { kind: 'response', ...response, durationMs: elapsedMs(started) };
     } catch (error) {
       const errorClass = classifyTransportError(error, controller.signal.aborted);
-      const message = errorClass === 'timeout' ? `no complete response within ${attempt.timeoutMs} ms` : describe(error);
+      const message = errorClass === 'timeout' ? `no complete response within ${attempt.timeoutMs} ms` : safeMessage(error);
       return { kind: 'error', errorClass, message, durationMs: elapsedMs(started) };
     } finally {
       clearTimeout(timer);
@@ -158,7 +158,7 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** Node and undici name header keys in their messages, never values; ours name the address. */
-function describe(error: unknown): string {
+function safeMessage(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
   const code = errorCode(error);
   return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;

@@ -128,7 +128,7 @@ export interface GuardedConnectorOptions {
   connectTimeoutMs?: number;
 }
 
-export class BlockedAddressError extends Error {
+class BlockedAddressError extends Error {
   readonly code = 'HOOKLEDGER_BLOCKED';
 
   constructor(address: string, hostname: string) {
@@ -155,7 +155,7 @@ export function createGuardedConnector(allowed: AllowList, options: GuardedConne
         const [first] = addresses;
         // The host name stays the TLS server name, so certificates are checked against it, not the IP.
         const servername = isIP(hostname) ? undefined : (target.servername ?? hostname);
-        void first; resolve(hostname, lookup).then(([again]) => connectTo({ ...target, hostname: again, ...(servername ? { servername } : {}) }, callback));
+        connectTo({ ...target, hostname: first, ...(servername ? { servername } : {}) }, callback);
       })
       .catch((error: Error) => callback(error, null));
   };

@@ -18,7 +18,8 @@ export class SendTestEventHandler implements ICommandHandler<SendTestEventComman
     if (subscription.status === 'disabled') {
       throw illegalState('SUBSCRIPTION.DISABLED', `Subscription ${subscriptionId} is disabled; resume it before testing it`);
     }
-    const data = { subscriptionId, message: 'This is a test event from hookledger.' };
+    // The type is in the data too, so a subscription on raw payloads can tell a test apart.
+    const data = { type: TEST_EVENT_TYPE, subscriptionId, message: 'This is a test event from hookledger.' };
     return this.publisher.publish({ type: TEST_EVENT_TYPE, data }, context, { only: subscription, test: true });
   }
 }
