@@ -8,6 +8,7 @@ import { DeliveriesProjection } from './delivery-log/deliveries.projection.js';
 import { AttemptRunner, USER_AGENT } from './dispatch/attempt-runner.js';
 import { DeliveryScheduler } from './dispatch/delivery-scheduler.js';
 import { HttpSender } from './dispatch/http-sender.js';
+import { OperationalEventsReactor } from './operational-events/operational-events.reactor.js';
 
 @Module({
   imports: [CqrsModule, EventsModule, SubscriptionsModule],
@@ -15,6 +16,7 @@ import { HttpSender } from './dispatch/http-sender.js';
     DeliveriesProjection,
     AttemptRunner,
     DeliveryScheduler,
+    OperationalEventsReactor,
     {
       provide: HttpSender,
       inject: [CONFIG],
