@@ -27,7 +27,7 @@ export class Receiver {
     receiver.server = createServer((req, res) => receiver.handle(req, res));
     await new Promise<void>((resolve) => receiver.server.listen(0, host, resolve));
     const { port } = receiver.server.address() as AddressInfo;
-    receiver.url = `http://${host}:${port}`;
+    receiver.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return receiver;
   }
 

@@ -41,10 +41,11 @@ describe('isBlockedAddress', () => {
   it.each(['', 'localhost', '2130706433', '0x7f.0.0.1', '127.1', '256.0.0.1', '::g', '1.2.3.4/32'])('blocks %j, which is not an IP address', (ip) =>
     expect(isBlockedAddress(ip, none)).toBe(true));
 
-  it('opens exactly an allow-listed network, in its IPv4-mapped form too', () => {
+  it('opens exactly an allow-listed network as written, not its IPv6 spellings', () => {
     expect(isBlockedAddress('127.0.0.1', loopbackOne)).toBe(false);
-    expect(isBlockedAddress('::ffff:127.0.0.1', loopbackOne)).toBe(false);
-    expect(isBlockedAddress('[::ffff:7f00:1]', loopbackOne)).toBe(false);
+    expect(isBlockedAddress('::ffff:127.0.0.1', loopbackOne)).toBe(true);
+    expect(isBlockedAddress('[::ffff:7f00:1]', loopbackOne)).toBe(true);
+    expect(isBlockedAddress('::ffff:127.0.0.1', parseAllowList(['::ffff:127.0.0.1/128']))).toBe(false);
     expect(isBlockedAddress('127.0.0.2', loopbackOne)).toBe(true);
     expect(isBlockedAddress('::ffff:127.0.0.2', loopbackOne)).toBe(true);
     expect(isBlockedAddress('::1', loopbackOne)).toBe(true);

@@ -44,8 +44,14 @@ export function isBlockedAddress(ip: string, allowed: AllowList): boolean {
 function isBlocked(address: Address, allowed: AllowList): boolean {
   if (allowed.networks.some((network) => contains(network, address))) return false;
   const embedded = embeddedIPv4(address);
-  // These IPv6 forms reach the IPv4 they carry, so that IPv4 decides, allow-list included.
-  if (embedded.length > 0) return embedded.some((value) => isBlocked({ family: 4, value }, allowed));
+  // These IPv6 forms reach the IPv4 they carry, so a special-purpose IPv4 inside blocks them. The
+  // allow-list opens exactly the networks written: an allowed 127.0.0.1/32 does not open
+  // ::ffff:127.0.0.1, so an IPv6 spelling can never widen what the operator opened.
+  if (embedded.length > 0) return embedded.some((value) => isSpecialPurpose({ family: 4, value }));
+  return isSpecialPurpose(address);
+}
+
+function isSpecialPurpose(address: Address): boolean {
   return SPECIAL_PURPOSE.some((network) => contains(network, address));
 }
 
