@@ -96,6 +96,26 @@ describe('publish and deliver', () => {
     expect(request.headers['webhook-signature']).toBeUndefined();
   });
 
+  it('signs with both secrets during a rotation grace period, each verifiable on its own', async () => {
+    const r = await receiver();
+    const sub = await subscribe(r.url);
+    const rotated = await admin.post(`/v1/subscriptions/${sub.id}/rotate-secret`, {});
+    await publisher.post('/v1/events', { type: sub.type, data: { after: 'rotation' } });
+    await r.waitFor(2);
+    const request = r.events()[0]!;
+    const signatures = (request.headers['webhook-signature'] as string).split(' ');
+    expect(signatures).toHaveLength(2);
+    for (const [secret, signature] of [[rotated.body.secret, signatures[0]], [sub.secret, signatures[1]]] as const) {
+      expect(() =>
+        new Webhook(secret).verify(request.body, {
+          'webhook-id': request.headers['webhook-id'] as string,
+          'webhook-timestamp': request.headers['webhook-timestamp'] as string,
+          'webhook-signature': signature!,
+        }),
+      ).not.toThrow();
+    }
+  });
+
   it('records three attempts for 500, 500, 200 and ends with DeliverySucceeded', async () => {
     const r = await receiver((req, call) => ({ status: req.body.includes('webhook.test') ? 204 : call <= 3 ? 500 : 200 }));
     const sub = await subscribe(r.url);
