@@ -9,10 +9,14 @@ import { AttemptRunner, USER_AGENT } from './dispatch/attempt-runner.js';
 import { DeliveryScheduler } from './dispatch/delivery-scheduler.js';
 import { HttpSender } from './dispatch/http-sender.js';
 import { OperationalEventsReactor } from './operational-events/operational-events.reactor.js';
+import { DeliveriesHttpController } from './deliveries.http.controller.js';
+import { ReplayDeliveryHandler } from './replay-delivery/replay-delivery.handler.js';
 
 @Module({
   imports: [CqrsModule, EventsModule, SubscriptionsModule],
+  controllers: [DeliveriesHttpController],
   providers: [
+    ReplayDeliveryHandler,
     DeliveriesProjection,
     AttemptRunner,
     DeliveryScheduler,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
@@ -9,7 +9,10 @@ import { problem } from '../shared/http/problem.js';
 import { ValidationProblem } from '../shared/http/problem.filter.js';
 import { commandContext, Ctx, type RequestContext, tenantOf } from '../shared/http/request-context.js';
 import { flattenValidationErrors } from '../shared/http/validation.js';
-import { EventsProjection } from './event-view/events.projection.js';
+import { EventRow, EventsProjection } from './event-view/events.projection.js';
+import { EventRoutingQuery } from './event-routing/event-routing.query.js';
+import { ListEventsQuery } from './event-view/list-events.request.dto.js';
+import { decodeCursor, encodeCursor } from '../shared/http/cursor.js';
 import { EventInput, EventPublisher, Published } from './publish-event/event-publisher.js';
 import { EVENT_ID, PublishBatchRequest, PublishedEventResponse, PublishEventRequest } from './publish-event/publish-event.request.dto.js';
 
@@ -20,6 +23,7 @@ export class EventsHttpController {
   constructor(
     private readonly publisher: EventPublisher,
     private readonly events: EventsProjection,
+    private readonly routingQuery: EventRoutingQuery,
   ) {}
 
   @Post()
@@ -63,25 +67,65 @@ export class EventsHttpController {
     return { data: results };
   }
 
+  @Get()
+  @Requires('events:read')
+  @ApiOperation({ summary: 'Published events, newest first, with cursor pagination' })
+  list(@Query() query: ListEventsQuery, @Ctx() ctx: RequestContext) {
+    const limit = query.limit ?? 50;
+    let before: number | undefined;
+    if (query.cursor !== undefined) {
+      before = Number(decodeCursor(query.cursor));
+      if (!Number.isSafeInteger(before)) throw new ValidationProblem([{ field: 'cursor', messages: ['cursor is not a cursor this API gave out'] }]);
+    }
+    const rows = this.events.list(
+      tenantOf(ctx),
+      {
+        ...(query.type ? { type: query.type } : {}),
+        ...(query.from ? { from: new Date(query.from).toISOString() } : {}),
+        ...(query.to ? { to: new Date(query.to).toISOString() } : {}),
+        ...(before !== undefined ? { before } : {}),
+      },
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { data: page.map(toEventView), nextCursor: rows.length > limit && last ? encodeCursor(String(last.position)) : null };
+  }
+
   @Get(':id')
   @Requires('events:read')
   @ApiOperation({ summary: 'An event and its deliveries' })
   get(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+    return toEventView(this.find(id, ctx));
+  }
+
+  @Get(':id/routing')
+  @Requires('events:read')
+  @ApiOperation({ summary: 'For every subscription of the tenant: matched or not, and why, judged as the subscription stood at the event' })
+  async routing(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+    return { data: await this.routingQuery.routing(this.find(id, ctx)) };
+  }
+
+  private find(id: string, ctx: RequestContext): EventRow {
     const event = EVENT_ID.test(id) ? this.events.get(tenantOf(ctx), id) : undefined;
     if (!event) throw notFound('EVENT.NOT_FOUND', `Event ${id} not found`);
-    return {
-      id: event.id,
-      type: event.type,
-      data: event.data,
-      orderingKey: event.orderingKey,
-      createdAt: event.createdAt,
-      deliveries: event.deliveries.map((d) => ({ id: d.deliveryId, subscriptionId: d.subscriptionId })),
-    };
+    return event;
   }
 
   private context(ctx: RequestContext) {
     return { ...commandContext(ctx, new Date()), tenantId: tenantOf(ctx) };
   }
+}
+
+function toEventView(event: EventRow) {
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    orderingKey: event.orderingKey,
+    createdAt: event.createdAt,
+    deliveries: event.deliveries.map((d) => ({ id: d.deliveryId, subscriptionId: d.subscriptionId })),
+  };
 }
 
 function mergeId(bodyId: string | undefined, header: string | undefined): string | undefined {

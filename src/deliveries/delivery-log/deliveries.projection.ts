@@ -57,6 +57,34 @@ const toDelivery = (r: Row): DeliveryRow => ({
   createdAt: r.created_at,
 });
 
+export interface DeliveryLogFilter {
+  subscriptionId?: string;
+  eventId?: string;
+  eventType?: string;
+  status?: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  from?: string;
+  to?: string;
+  before?: { seq: number; id: string };
+}
+
+const LOG_COLUMNS =
+  'd.id, d.subscription_id, d.event_id, d.event_type, d.status, d.attempts, d.last_status, d.last_error, d.due_at, d.created_at, d.updated_at, d.seq';
+
+export interface DeliveryLogRow {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  due_at: number | null;
+  created_at: string;
+  updated_at: string;
+  seq: number;
+}
+
 /**
  * Every delivery with its decided state and stream revision: the dispatcher's queue (rows with a
  * `due_at`) and the delivery log. Fed by `EventCreated` fan-outs and the deliveries' own streams.
@@ -79,6 +107,9 @@ export class DeliveriesProjection implements Projection {
       CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at) WHERE due_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_by_key ON deliveries (subscription_id, ordering_key, seq) WHERE ordering_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_open_by_subscription ON deliveries (subscription_id) WHERE status IN ('pending', 'scheduled');
+      CREATE INDEX IF NOT EXISTS deliveries_log ON deliveries (tenant_id, seq DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS deliveries_log_by_subscription ON deliveries (subscription_id, seq DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (event_id);
       CREATE TABLE IF NOT EXISTS subscription_health (subscription_id TEXT PRIMARY KEY, failing_since TEXT);
     `);
   }
@@ -160,6 +191,32 @@ export class DeliveriesProjection implements Projection {
     } else {
       db.prepare('INSERT OR IGNORE INTO subscription_health (subscription_id, failing_since) VALUES (?, ?)').run(subscriptionId, at);
     }
+  }
+
+  /** The delivery log (SPEC §3): newest first; the cursor is the last row's (seq, id), so arrivals never shift a page. */
+  list(tenantId: string, filter: DeliveryLogFilter, limit: number): DeliveryLogRow[] {
+    const where = ['d.tenant_id = ?'];
+    const params: unknown[] = [tenantId];
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (filter.subscriptionId) add('d.subscription_id = ?', filter.subscriptionId);
+    if (filter.eventId) add('d.event_id = ?', filter.eventId);
+    if (filter.eventType) add('d.event_type = ?', filter.eventType);
+    if (filter.status) add(filter.status === 'pending' ? "d.status IN ('pending', 'scheduled')" : 'd.status = ?', ...(filter.status === 'pending' ? [] : [filter.status]));
+    if (filter.from) add('d.created_at >= ?', filter.from);
+    if (filter.to) add('d.created_at < ?', filter.to);
+    if (filter.before) add('(d.seq < ? OR (d.seq = ? AND d.id < ?))', filter.before.seq, filter.before.seq, filter.before.id);
+    return this.db
+      .prepare(
+        `SELECT ${LOG_COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.seq DESC, d.id DESC LIMIT ?`,
+      )
+      .all(...params, limit) as DeliveryLogRow[];
+  }
+
+  logEntry(id: string): DeliveryLogRow | undefined {
+    return this.db.prepare(`SELECT ${LOG_COLUMNS} FROM deliveries d WHERE d.id = ?`).get(id) as DeliveryLogRow | undefined;
   }
 
   get(id: string): DeliveryRow | undefined {

@@ -25,7 +25,7 @@ const scheduled = (n: number, dueAt = '2026-01-01T00:00:05.000Z'): DeliveryEvent
 const failed = (n: number, reason: 'exhausted' | 'permanent'): DeliveryEvent => ({ type: 'DeliveryFailed', data: { ...ids, attempts: n, reason, failedAt: at } });
 const succeeded = (n: number, afterFailures = false): DeliveryEvent => ({ type: 'DeliverySucceeded', data: { ...ids, attempts: n, succeededAt: at, afterFailures } });
 const cancelled: DeliveryEvent = { type: 'DeliveryCancelled', data: { ...ids, reason: 'subscription deleted', cancelledAt: at } };
-const replayRequested: DeliveryEvent = { type: 'ReplayRequested', data: { ...ids, reason: 'fixed', requestedAt: at } };
+const replayRequested: DeliveryEvent = { type: 'ReplayRequested', data: { ...ids, reason: 'fixed', jobId: null, requestedAt: at } };
 
 describe('delivery decider', () => {
   describe('attempts', () => {
@@ -51,7 +51,7 @@ describe('delivery decider', () => {
 
   describe('replay', () => {
     const finalFailure = [made(attempt(1, 'permanent')), failed(1, 'permanent')];
-    const request: DeliveryCommand = { type: 'RequestReplay', ...ids, reason: 'fixed', at };
+    const request: DeliveryCommand = { type: 'RequestReplay', ...ids, reason: 'fixed', jobId: null, at };
     it('is requested on a failed delivery', () => given(finalFailure).when(request).then([replayRequested]));
     it('is requested on a cancelled or succeeded delivery', () => {
       given([cancelled]).when(request).then([replayRequested]);
@@ -66,6 +66,12 @@ describe('delivery decider', () => {
       given([...finalFailure, replayRequested]).when(record(attempt(2, 'succeeded', 'replay'))).then([made(attempt(2, 'succeeded', 'replay')), succeeded(2, true)]));
     it('never schedules or fails anything after a failed replay', () =>
       given([...finalFailure, replayRequested]).when(record(attempt(2, 'retryable', 'replay'))).then([made(attempt(2, 'retryable', 'replay'))]));
+    it('asks once per bulk job, even when the job runs again', () => {
+      const byJob: DeliveryCommand = { type: 'RequestReplay', ...ids, reason: null, jobId: 'rpl_1', at };
+      const requested: DeliveryEvent = { type: 'ReplayRequested', data: { ...ids, reason: null, jobId: 'rpl_1', requestedAt: at } };
+      given(finalFailure).when(byJob).then([requested]);
+      given([...finalFailure, requested, made(attempt(2, 'retryable', 'replay'))]).when(byJob).then([]);
+    });
     it('ignores a replay attempt nobody requested', () => given(finalFailure).when(record(attempt(2, 'succeeded', 'replay'))).then([]));
   });
 });

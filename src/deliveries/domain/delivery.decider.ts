@@ -12,6 +12,8 @@ export interface DeliveryState {
   failuresInARow: number;
   dueAt: string | null;
   replayRequested: boolean;
+  /** Bulk replay jobs that already asked for a replay of this delivery. */
+  replayJobs: string[];
 }
 
 type Ids = { deliveryId: string; eventId: string; subscriptionId: string; tenantId: string };
@@ -25,7 +27,7 @@ export type DeliveryCommand =
       at: string;
     })
   | (Ids & { type: 'CancelDelivery'; reason: string; at: string })
-  | (Ids & { type: 'RequestReplay'; reason: string | null; at: string });
+  | (Ids & { type: 'RequestReplay'; reason: string | null; jobId: string | null; at: string });
 
 const FINAL: ReadonlySet<DeliveryStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 export const isFinal = (status: DeliveryStatus) => FINAL.has(status);
@@ -35,7 +37,7 @@ function ids(command: Ids): Ids {
 }
 
 export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEvent> = {
-  initialState: () => ({ status: 'pending', attempts: 0, failuresInARow: 0, dueAt: null, replayRequested: false }),
+  initialState: () => ({ status: 'pending', attempts: 0, failuresInARow: 0, dueAt: null, replayRequested: false, replayJobs: [] }),
 
   evolve(state, event) {
     switch (event.type) {
@@ -57,7 +59,7 @@ export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEv
       case 'DeliveryCancelled':
         return { ...state, status: 'cancelled', dueAt: null };
       case 'ReplayRequested':
-        return { ...state, replayRequested: true };
+        return { ...state, replayRequested: true, replayJobs: event.data.jobId ? [...state.replayJobs, event.data.jobId] : state.replayJobs };
       default:
         return assertNever(event);
     }
@@ -71,13 +73,14 @@ export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEv
         if (isFinal(state.status)) return [];
         return [{ type: 'DeliveryCancelled', data: { ...ids(command), reason: command.reason, cancelledAt: command.at } }];
       case 'RequestReplay':
+        if (command.jobId !== null && state.replayJobs.includes(command.jobId)) return [];
         if (!isFinal(state.status) || state.replayRequested) {
           throw illegalState(
             'DELIVERY.IN_PROGRESS',
             `Delivery ${command.deliveryId} has an attempt in flight or scheduled; replay it once that has ended`,
           );
         }
-        return [{ type: 'ReplayRequested', data: { ...ids(command), reason: command.reason, requestedAt: command.at } }];
+        return [{ type: 'ReplayRequested', data: { ...ids(command), reason: command.reason, jobId: command.jobId, requestedAt: command.at } }];
       default:
         return assertNever(command);
     }

@@ -44,7 +44,8 @@ export type DeliverySucceeded = DomainEvent<'DeliverySucceeded', Ids & { attempt
 export type RetryScheduled = DomainEvent<'RetryScheduled', Ids & { attempt: number; dueAt: string }>;
 export type DeliveryFailed = DomainEvent<'DeliveryFailed', Ids & { attempts: number; reason: 'exhausted' | 'permanent'; failedAt: string }>;
 export type DeliveryCancelled = DomainEvent<'DeliveryCancelled', Ids & { reason: string; cancelledAt: string }>;
-export type ReplayRequested = DomainEvent<'ReplayRequested', Ids & { reason: string | null; requestedAt: string }>;
+/** `jobId` names the bulk replay that asked for it (null for a single replay), so a resumed job never asks twice. */
+export type ReplayRequested = DomainEvent<'ReplayRequested', Ids & { reason: string | null; jobId: string | null; requestedAt: string }>;
 
 export type DeliveryEvent = AttemptMade | DeliverySucceeded | RetryScheduled | DeliveryFailed | DeliveryCancelled | ReplayRequested;
 

@@ -80,6 +80,28 @@ export class EventsProjection implements Projection {
     );
   }
 
+  /** Newest first; `before` is the seq of the last row of the previous page. */
+  list(tenantId: string, filter: { type?: string; from?: string; to?: string; before?: number }, limit: number): EventRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM events WHERE tenant_id = ? AND (? IS NULL OR type = ?) AND (? IS NULL OR created_at >= ?)
+         AND (? IS NULL OR created_at < ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(
+        tenantId,
+        filter.type ?? null,
+        filter.type ?? null,
+        filter.from ?? null,
+        filter.from ?? null,
+        filter.to ?? null,
+        filter.to ?? null,
+        filter.before ?? null,
+        filter.before ?? null,
+        limit,
+      ) as Row[];
+    return rows.map(toEvent);
+  }
+
   get(tenantId: string, eventId: string): EventRow | undefined {
     const row = this.db.prepare('SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
     return row ? toEvent(row) : undefined;

@@ -139,6 +139,11 @@ export class SubscriptionsProjection implements Projection {
     return row ? toRow(row) : undefined;
   }
 
+  /** Ids of every subscription the tenant ever had, deleted ones included. */
+  everIdsOfTenant(tenantId: string): string[] {
+    return (this.db.prepare('SELECT id FROM subscriptions WHERE tenant_id = ? ORDER BY id').all(tenantId) as Array<{ id: string }>).map((r) => r.id);
+  }
+
   /** Every live subscription of the tenant (fan-out decisions). */
   allOfTenant(tenantId: string): SubscriptionRow[] {
     return (this.db.prepare("SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
