@@ -13,6 +13,7 @@ import { SecretBox } from './shared/crypto/secret-box.js';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { EventsModule } from './events/events.module.js';
 import { DeliveriesModule } from './deliveries/deliveries.module.js';
+import { OperatorJobsModule } from './operator-jobs/operator-jobs.module.js';
 
 export interface AppDependencies {
   config: Config;
@@ -36,6 +37,7 @@ export class AppModule implements OnApplicationBootstrap {
         SubscriptionsModule,
         EventsModule,
         DeliveriesModule,
+        OperatorJobsModule,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import type { SqlDatabase } from '../../event-store/read-model.database.js';
-import type { EventCreated } from '../../events/domain/event.events.js';
+import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/event.events.js';
 import { eventHash } from '../../ledger/hash-chain.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
@@ -116,6 +116,7 @@ export class DeliveriesProjection implements Projection {
 
   apply(db: SqlDatabase, stored: StoredEvent): void {
     if (stored.type === 'EventCreated') return this.fanOut(db, stored);
+    if (stored.type === 'DeliveriesAdded') return this.backfilled(db, stored);
     if (!DELIVERY_EVENT_TYPES.has(stored.type)) return;
     const event = { type: stored.type, data: stored.data } as DeliveryEvent;
     const row = db.prepare('SELECT * FROM deliveries WHERE id = ?').get(event.data.deliveryId) as Row | undefined;
@@ -161,27 +162,61 @@ export class DeliveriesProjection implements Projection {
 
   private fanOut(db: SqlDatabase, stored: StoredEvent): void {
     const { data } = stored as unknown as EventCreated;
+    this.insertDeliveries(db, {
+      tenantId: data.tenantId,
+      eventId: data.eventId,
+      eventType: data.type,
+      orderingKey: data.orderingKey,
+      seq: Number(stored.position),
+      at: data.createdAt,
+      trigger: data.test ? 'test' : 'initial',
+      deliveries: data.deliveries,
+    });
+  }
+
+  private insertDeliveries(
+    db: SqlDatabase,
+    source: { tenantId: string; eventId: string; eventType: string; orderingKey: string | null; seq: number; at: string; trigger: Trigger; deliveries: FanOut[] },
+  ): void {
     const insert = db.prepare(
       `INSERT OR IGNORE INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, seq, ordering_key, status, attempts,
        state, revision, due_at, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, -1, ?, ?, ?, ?)`,
     );
     const initial = JSON.stringify(deliveryDecider.initialState());
-    for (const d of data.deliveries) {
+    for (const d of source.deliveries) {
       insert.run(
         d.deliveryId,
-        data.tenantId,
+        source.tenantId,
         d.subscriptionId,
-        data.eventId,
-        data.type,
-        Number(stored.position),
-        d.ordered ? data.orderingKey : null,
+        source.eventId,
+        source.eventType,
+        source.seq,
+        d.ordered ? source.orderingKey : null,
         initial,
-        Date.parse(data.createdAt),
-        data.test ? 'test' : 'initial',
-        data.createdAt,
-        data.createdAt,
+        Date.parse(source.at),
+        source.trigger,
+        source.at,
+        source.at,
       );
     }
+  }
+
+  private backfilled(db: SqlDatabase, stored: StoredEvent): void {
+    const { data } = stored as unknown as DeliveriesAdded;
+    const event = db.prepare('SELECT type, ordering_key FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
+      | { type: string; ordering_key: string | null }
+      | undefined;
+    if (!event) return;
+    this.insertDeliveries(db, {
+      tenantId: data.tenantId,
+      eventId: data.eventId,
+      eventType: event.type,
+      orderingKey: event.ordering_key,
+      seq: Number(stored.position),
+      at: data.addedAt,
+      trigger: 'initial',
+      deliveries: data.deliveries,
+    });
   }
 
   /** A subscription is failing from its first failed attempt after a success until its next success. */
@@ -264,6 +299,19 @@ export class DeliveriesProjection implements Projection {
         )
         .all(limit) as Row[]
     ).map(toDelivery);
+  }
+
+  /** Ids of the subscription's deliveries created in the window with one of these final statuses, oldest first. */
+  idsForReplay(subscriptionId: string, since: string, until: string | null, statuses: string[]): string[] {
+    const marks = statuses.map(() => '?').join(', ');
+    return (
+      this.db
+        .prepare(
+          `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN (${marks}) AND created_at >= ? AND (? IS NULL OR created_at < ?)
+           ORDER BY seq, id`,
+        )
+        .all(subscriptionId, ...statuses, since, until, until) as Array<{ id: string }>
+    ).map((r) => r.id);
   }
 
   /** Subscriptions failing without a success since before `since`, still active or paused. */

@@ -24,6 +24,14 @@ export type EventCreated = DomainEvent<
   }
 >;
 
+/** Deliveries added to an event after it was published: a backfill for a subscription created later. */
+export type DeliveriesAdded = DomainEvent<
+  'DeliveriesAdded',
+  { eventId: string; tenantId: string; deliveries: FanOut[]; reason: 'backfill'; jobId: string; addedAt: string }
+>;
+
+export type EventStreamEvent = EventCreated | DeliveriesAdded;
+
 export const eventStream = (tenantId: string, eventId: string) => `event-${tenantId}.${eventId}`;
 
 export const TEST_EVENT_TYPE = 'webhook.test';

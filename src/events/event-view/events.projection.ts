@@ -3,7 +3,7 @@ import type { StoredEvent } from '../../event-store/event-store.port.js';
 import type { SqlDatabase } from '../../event-store/read-model.database.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
-import type { EventCreated, FanOut } from '../domain/event.events.js';
+import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
 
 export interface EventRow {
   id: string;
@@ -61,6 +61,14 @@ export class EventsProjection implements Projection {
   }
 
   apply(db: SqlDatabase, stored: StoredEvent): void {
+    if (stored.type === 'DeliveriesAdded') {
+      const { data } = stored as unknown as DeliveriesAdded;
+      const row = db.prepare('SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as { deliveries: string } | undefined;
+      if (!row) return;
+      const deliveries = [...(JSON.parse(row.deliveries) as FanOut[]), ...data.deliveries];
+      db.prepare('UPDATE events SET deliveries = ? WHERE tenant_id = ? AND id = ?').run(JSON.stringify(deliveries), data.tenantId, data.eventId);
+      return;
+    }
     if (stored.type !== 'EventCreated') return;
     const { data } = stored as unknown as EventCreated;
     db.prepare(
@@ -100,6 +108,14 @@ export class EventsProjection implements Projection {
         limit,
       ) as Row[];
     return rows.map(toEvent);
+  }
+
+  /** Every event of the tenant created in the window, oldest first. */
+  *inWindow(tenantId: string, since: string, until: string | null): Generator<EventRow> {
+    const statement = this.db.prepare(
+      'SELECT * FROM events WHERE tenant_id = ? AND created_at >= ? AND (? IS NULL OR created_at < ?) ORDER BY seq',
+    );
+    for (const row of statement.iterate(tenantId, since, until, until) as Iterable<Row>) yield toEvent(row);
   }
 
   get(tenantId: string, eventId: string): EventRow | undefined {
