@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readStream } from '../support/ledger-file.js';
+import { readLedger, readStream } from '../support/ledger-file.js';
 import { eventually, Receiver, Received } from '../support/receiver.js';
 import { createTenant, Service } from '../support/service.js';
 
@@ -34,9 +34,12 @@ describe('bulk replay and backfill jobs', () => {
     const started = await operator.post(`/v1/subscriptions/${sub.body.id}/replay`, { since, reason: 'receiver fixed' });
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ kind: 'replay', total: 400, jobId: expect.stringMatching(/^job_/) });
+    const requested = () => readLedger(service.dataDir).filter((row) => row.type === 'ReplayRequested').length;
+    await eventually(() => requested() >= 40, 10_000, 'the job to get going');
     await service.crash();
     const progressAtCrash = readStream(service.dataDir, `job-${started.body.jobId}`).filter((e) => e.type === 'JobProgressed').at(-1)?.data.done ?? 0;
-    const requestedAtCrash = deliveries.filter((id) => readStream(service.dataDir, `delivery-${id}`).some((e) => e.type === 'ReplayRequested')).length;
+    const requestedAtCrash = requested();
+    expect(requestedAtCrash).toBeLessThan(400);
     await service.restart();
 
     const job = await eventually(async () => {
@@ -53,9 +56,13 @@ describe('bulk replay and backfill jobs', () => {
     }
     const perId = new Map<string, number>();
     for (const q of r.received.filter((x) => !isTest(x))) perId.set(q.headers['webhook-id'] as string, (perId.get(q.headers['webhook-id'] as string) ?? 0) + 1);
-    expect([...perId.values()].every((n) => n === 2)).toBe(true);
+    // Replays are requested once (the ledger above); a replay attempt in flight at the crash is sent
+    // again after it (at-least-once), so only those may arrive a third time.
+    expect([...perId.values()].every((n) => n >= 2)).toBe(true);
+    const duplicates = [...perId.values()].reduce((sum, n) => sum + n - 2, 0);
+    expect(duplicates).toBeLessThanOrEqual(256);
     expect(perId.size).toBe(400);
-    console.log(`bulk replay: killed with ${requestedAtCrash} of 400 replays requested (${progressAtCrash} recorded as progress); completed after restart`);
+    console.log(`bulk replay: killed with ${requestedAtCrash} of 400 replays requested (${progressAtCrash} recorded as progress); completed after restart with ${duplicates} duplicate sends`);
   });
 
   it('backfills past events to a subscription created later, once however often it runs', async () => {
