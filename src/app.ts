@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRootKey } from './access/auth/root-key.js';
-import { AppModule } from './app.module.js';
+import { AppDependencies, AppModule } from './app.module.js';
 import type { Config } from './config/config.js';
 import { createEventStore } from './event-store/create-event-store.js';
 import { openReadModelDatabase } from './event-store/read-model.database.js';
@@ -25,18 +25,26 @@ export interface StartedApp {
   generatedRootKey?: string;
 }
 
-/** Opens the stores, wires the HTTP shell and starts listening. */
-export async function startHookledger(config: Config): Promise<StartedApp> {
+export const READ_MODEL_FILE = 'read-model.db';
+
+/** Everything the modules need, opened from the configuration. */
+export async function openDependencies(config: Config, readModelFile = READ_MODEL_FILE): Promise<AppDependencies> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const rootKey = loadRootKey(config.dataDir, config.rootKey);
   const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
   const store = await createEventStore(config);
-  const readModel = openReadModelDatabase(join(config.dataDir, 'read-model.db'));
+  const readModel = openReadModelDatabase(join(config.dataDir, readModelFile));
+  return { config, store, readModel, rootKey, secretBox };
+}
 
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ config, store, readModel, rootKey, secretBox }),
-    { bodyParser: false, logger: new JsonLogger(config.logLevel) },
-  );
+/** Opens the stores, wires the HTTP shell and starts listening. */
+export async function startHookledger(config: Config): Promise<StartedApp> {
+  const deps = await openDependencies(config);
+  const { rootKey } = deps;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(deps), {
+    bodyParser: false,
+    logger: new JsonLogger(config.logLevel),
+  });
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext(app.get(MetricsService)));
