@@ -57,6 +57,8 @@ export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  /** Set when a commit failed, until a write succeeds again: `ping` then probes with a real write. */
+  private lastWriteError: Error | null = null;
   private readonly statements;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -76,6 +78,7 @@ export class SqliteEventStore implements EventStore {
         UNIQUE (stream, revision)
       );
       CREATE INDEX IF NOT EXISTS events_by_stream_id ON events (stream, id);
+      CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
     `);
     this.db.defaultSafeIntegers(true);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -100,6 +103,7 @@ export class SqliteEventStore implements EventStore {
         'SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?',
       ),
       ping: this.db.prepare('SELECT 1'),
+      probe: this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)'),
     };
   }
 
@@ -124,10 +128,12 @@ export class SqliteEventStore implements EventStore {
         for (const item of batch) outcomes.push(this.appendInTransaction(item));
       })();
     } catch (error) {
+      this.lastWriteError = error as Error;
       const failure = new EventStoreUnavailableError('the event store could not commit', { cause: error });
       for (const item of batch) item.reject(failure);
       return;
     }
+    this.lastWriteError = null;
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.result);
@@ -257,8 +263,19 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
+  /** Reads answer even on a full or read-only disk, so after a failed commit only a real write says it is back. */
   async ping(): Promise<void> {
-    this.statements.ping.get();
+    if (this.closed) throw new EventStoreUnavailableError('event store is closed');
+    if (this.lastWriteError === null) {
+      this.statements.ping.get();
+      return;
+    }
+    try {
+      this.db.transaction(() => this.statements.probe.run(Date.now()))();
+      this.lastWriteError = null;
+    } catch (error) {
+      throw new EventStoreUnavailableError(`the event store cannot write: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async close(): Promise<void> {
