@@ -15,3 +15,20 @@ export function openReadModelDatabase(file: string): SqlDatabase {
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL)');
   return db;
 }
+
+const statements = new WeakMap<SqlDatabase, Map<string, SqlStatement>>();
+
+/** A statement prepared once per database: projections run the same few statements per event. */
+export function prepared(db: SqlDatabase, sql: string): SqlStatement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}

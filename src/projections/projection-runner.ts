@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AllSubscription, EVENT_STORE, EventStore, StoredEvent } from '../event-store/event-store.port.js';
-import type { SqlDatabase } from '../event-store/read-model.database.js';
+import { type SqlDatabase, prepared } from '../event-store/read-model.database.js';
 import { Projection } from './projection.js';
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
@@ -43,7 +43,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: SqlDatabase,
   ) {
-    const row = db.prepare('SELECT position FROM checkpoints WHERE name = ?').get(CHECKPOINT) as
+    const row = prepared(db, 'SELECT position FROM checkpoints WHERE name = ?').get(CHECKPOINT) as
       | { position: string }
       | undefined;
     this.checkpoint = row ? BigInt(row.position) : -1n;
@@ -163,8 +163,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
       try {
         this.db.transaction(() => {
           for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
-          this.db
-            .prepare('INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position')
+          prepared(this.db, 'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position')
             .run(CHECKPOINT, last.toString());
         })();
       } catch (error) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
-import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
 import type { ApiKeyEvent, TenantEvent } from '../domain/access.events.js';
@@ -44,19 +44,19 @@ export class AccessProjection implements Projection {
     const event = { type: stored.type, data: stored.data } as TenantEvent | ApiKeyEvent;
     switch (event.type) {
       case 'TenantCreated':
-        db.prepare('INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?, ?, ?)').run(
+        prepared(db, 'INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?, ?, ?)').run(
           event.data.tenantId,
           event.data.name,
           event.data.createdAt,
         );
         return;
       case 'ApiKeyIssued':
-        db.prepare(
+        prepared(db, 
           'INSERT OR IGNORE INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         ).run(event.data.keyId, event.data.tenantId, event.data.name, event.data.role, event.data.keyHash, event.data.issuedAt);
         return;
       case 'ApiKeyRevoked':
-        db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(event.data.revokedAt, event.data.keyId);
+        prepared(db, 'UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(event.data.revokedAt, event.data.keyId);
         return;
       default:
         // Events of other capabilities pass through untouched.
@@ -65,18 +65,18 @@ export class AccessProjection implements Projection {
   }
 
   findKey(keyId: string): ApiKeyRow | undefined {
-    return this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(keyId) as ApiKeyRow | undefined;
+    return prepared(this.db, 'SELECT * FROM api_keys WHERE id = ?').get(keyId) as ApiKeyRow | undefined;
   }
 
   listKeys(tenantId: string): ApiKeyRow[] {
-    return this.db.prepare('SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY id').all(tenantId) as ApiKeyRow[];
+    return prepared(this.db, 'SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY id').all(tenantId) as ApiKeyRow[];
   }
 
   findTenant(tenantId: string): TenantRow | undefined {
-    return this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(tenantId) as TenantRow | undefined;
+    return prepared(this.db, 'SELECT * FROM tenants WHERE id = ?').get(tenantId) as TenantRow | undefined;
   }
 
   listTenants(): TenantRow[] {
-    return this.db.prepare('SELECT * FROM tenants ORDER BY id').all() as TenantRow[];
+    return prepared(this.db, 'SELECT * FROM tenants ORDER BY id').all() as TenantRow[];
   }
 }

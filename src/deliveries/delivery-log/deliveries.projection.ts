@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
-import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/event.events.js';
 import { eventHash } from '../../ledger/hash-chain.js';
 import type { Projection } from '../../projections/projection.js';
@@ -119,14 +119,14 @@ export class DeliveriesProjection implements Projection {
     if (stored.type === 'DeliveriesAdded') return this.backfilled(db, stored);
     if (!DELIVERY_EVENT_TYPES.has(stored.type)) return;
     const event = { type: stored.type, data: stored.data } as DeliveryEvent;
-    const row = db.prepare('SELECT * FROM deliveries WHERE id = ?').get(event.data.deliveryId) as Row | undefined;
+    const row = prepared(db, 'SELECT * FROM deliveries WHERE id = ?').get(event.data.deliveryId) as Row | undefined;
     if (!row) return;
     const state = deliveryDecider.evolve(JSON.parse(row.state) as DeliveryState, event);
     let dueAt: number | null = null;
     let trigger = row.trigger;
     switch (event.type) {
       case 'AttemptMade':
-        db.prepare('UPDATE deliveries SET last_status = ?, last_error = ? WHERE id = ?').run(
+        prepared(db, 'UPDATE deliveries SET last_status = ?, last_error = ? WHERE id = ?').run(
           event.data.response?.status ?? null,
           event.data.error?.class ?? null,
           row.id,
@@ -144,7 +144,7 @@ export class DeliveriesProjection implements Projection {
       default:
         break;
     }
-    db.prepare(
+    prepared(db, 
       `UPDATE deliveries SET state = ?, status = ?, attempts = ?, revision = ?, last_hash = ?, due_at = ?, trigger = ?, updated_at = ?
        WHERE id = ?`,
     ).run(
@@ -178,7 +178,7 @@ export class DeliveriesProjection implements Projection {
     db: SqlDatabase,
     source: { tenantId: string; eventId: string; eventType: string; orderingKey: string | null; seq: number; at: string; trigger: Trigger; deliveries: FanOut[] },
   ): void {
-    const insert = db.prepare(
+    const insert = prepared(db, 
       `INSERT OR IGNORE INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, seq, ordering_key, status, attempts,
        state, revision, due_at, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, -1, ?, ?, ?, ?)`,
     );
@@ -203,7 +203,7 @@ export class DeliveriesProjection implements Projection {
 
   private backfilled(db: SqlDatabase, stored: StoredEvent): void {
     const { data } = stored as unknown as DeliveriesAdded;
-    const event = db.prepare('SELECT type, ordering_key FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
+    const event = prepared(db, 'SELECT type, ordering_key FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
       | { type: string; ordering_key: string | null }
       | undefined;
     if (!event) return;
@@ -222,9 +222,9 @@ export class DeliveriesProjection implements Projection {
   /** A subscription is failing from its first failed attempt after a success until its next success. */
   private recordHealth(db: SqlDatabase, subscriptionId: string, succeeded: boolean, at: string): void {
     if (succeeded) {
-      db.prepare('DELETE FROM subscription_health WHERE subscription_id = ?').run(subscriptionId);
+      prepared(db, 'DELETE FROM subscription_health WHERE subscription_id = ?').run(subscriptionId);
     } else {
-      db.prepare('INSERT OR IGNORE INTO subscription_health (subscription_id, failing_since) VALUES (?, ?)').run(subscriptionId, at);
+      prepared(db, 'INSERT OR IGNORE INTO subscription_health (subscription_id, failing_since) VALUES (?, ?)').run(subscriptionId, at);
     }
   }
 
@@ -243,19 +243,18 @@ export class DeliveriesProjection implements Projection {
     if (filter.from) add('d.created_at >= ?', filter.from);
     if (filter.to) add('d.created_at < ?', filter.to);
     if (filter.before) add('(d.seq < ? OR (d.seq = ? AND d.id < ?))', filter.before.seq, filter.before.seq, filter.before.id);
-    return this.db
-      .prepare(
+    return prepared(this.db, 
         `SELECT ${LOG_COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.seq DESC, d.id DESC LIMIT ?`,
       )
       .all(...params, limit) as DeliveryLogRow[];
   }
 
   logEntry(id: string): DeliveryLogRow | undefined {
-    return this.db.prepare(`SELECT ${LOG_COLUMNS} FROM deliveries d WHERE d.id = ?`).get(id) as DeliveryLogRow | undefined;
+    return prepared(this.db, `SELECT ${LOG_COLUMNS} FROM deliveries d WHERE d.id = ?`).get(id) as DeliveryLogRow | undefined;
   }
 
   get(id: string): DeliveryRow | undefined {
-    const row = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
+    const row = prepared(this.db, 'SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
     return row ? toDelivery(row) : undefined;
   }
 
@@ -265,8 +264,7 @@ export class DeliveriesProjection implements Projection {
    */
   due(now: number, limit: number): DeliveryRow[] {
     return (
-      this.db
-        .prepare(
+      prepared(this.db, 
           `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
            WHERE d.due_at IS NOT NULL AND d.due_at <= ? AND s.status = 'active'
              AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
@@ -280,8 +278,7 @@ export class DeliveriesProjection implements Projection {
 
   /** When the next delivery falls due after `now`, to set one wake-up timer. */
   nextDueAt(now: number): number | null {
-    const row = this.db
-      .prepare(
+    const row = prepared(this.db, 
         `SELECT MIN(d.due_at) AS next FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
          WHERE d.due_at > ? AND s.status = 'active'`,
       )
@@ -292,8 +289,7 @@ export class DeliveriesProjection implements Projection {
   /** Open deliveries of subscriptions that were disabled or deleted: to be cancelled. */
   orphaned(limit: number): DeliveryRow[] {
     return (
-      this.db
-        .prepare(
+      prepared(this.db, 
           `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
            WHERE d.status IN ('pending', 'scheduled') AND s.status IN ('disabled', 'deleted') LIMIT ?`,
         )
@@ -305,8 +301,7 @@ export class DeliveriesProjection implements Projection {
   idsForReplay(subscriptionId: string, since: string, until: string | null, statuses: string[]): string[] {
     const marks = statuses.map(() => '?').join(', ');
     return (
-      this.db
-        .prepare(
+      prepared(this.db, 
           `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN (${marks}) AND created_at >= ? AND (? IS NULL OR created_at < ?)
            ORDER BY seq, id`,
         )
@@ -316,8 +311,7 @@ export class DeliveriesProjection implements Projection {
 
   /** Subscriptions failing without a success since before `since`, still active or paused. */
   failingSince(since: string): Array<{ subscriptionId: string; tenantId: string; failingSince: string }> {
-    return this.db
-      .prepare(
+    return prepared(this.db, 
         `SELECT h.subscription_id AS subscriptionId, s.tenant_id AS tenantId, h.failing_since AS failingSince
          FROM subscription_health h JOIN subscriptions s ON s.id = h.subscription_id
          WHERE h.failing_since <= ? AND s.status IN ('active', 'paused')`,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
-import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
@@ -63,15 +63,15 @@ export class EventsProjection implements Projection {
   apply(db: SqlDatabase, stored: StoredEvent): void {
     if (stored.type === 'DeliveriesAdded') {
       const { data } = stored as unknown as DeliveriesAdded;
-      const row = db.prepare('SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as { deliveries: string } | undefined;
+      const row = prepared(db, 'SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as { deliveries: string } | undefined;
       if (!row) return;
       const deliveries = [...(JSON.parse(row.deliveries) as FanOut[]), ...data.deliveries];
-      db.prepare('UPDATE events SET deliveries = ? WHERE tenant_id = ? AND id = ?').run(JSON.stringify(deliveries), data.tenantId, data.eventId);
+      prepared(db, 'UPDATE events SET deliveries = ? WHERE tenant_id = ? AND id = ?').run(JSON.stringify(deliveries), data.tenantId, data.eventId);
       return;
     }
     if (stored.type !== 'EventCreated') return;
     const { data } = stored as unknown as EventCreated;
-    db.prepare(
+    prepared(db, 
       `INSERT OR IGNORE INTO events (tenant_id, id, type, data, ordering_key, created_at, deliveries, test, position, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -90,8 +90,7 @@ export class EventsProjection implements Projection {
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
   list(tenantId: string, filter: { type?: string; from?: string; to?: string; before?: number }, limit: number): EventRow[] {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `SELECT * FROM events WHERE tenant_id = ? AND (? IS NULL OR type = ?) AND (? IS NULL OR created_at >= ?)
          AND (? IS NULL OR created_at < ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?`,
       )
@@ -112,14 +111,14 @@ export class EventsProjection implements Projection {
 
   /** Every event of the tenant created in the window, oldest first. */
   *inWindow(tenantId: string, since: string, until: string | null): Generator<EventRow> {
-    const statement = this.db.prepare(
+    const statement = prepared(this.db, 
       'SELECT * FROM events WHERE tenant_id = ? AND created_at >= ? AND (? IS NULL OR created_at < ?) ORDER BY seq',
     );
     for (const row of statement.iterate(tenantId, since, until, until) as Iterable<Row>) yield toEvent(row);
   }
 
   get(tenantId: string, eventId: string): EventRow | undefined {
-    const row = this.db.prepare('SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
+    const row = prepared(this.db, 'SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
     return row ? toEvent(row) : undefined;
   }
 }

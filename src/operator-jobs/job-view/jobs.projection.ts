@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
-import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
 import { JOB_EVENT_TYPES, JobEvent } from '../domain/job.events.js';
@@ -43,14 +43,14 @@ export class JobsProjection implements Projection {
     switch (event.type) {
       case 'JobStarted': {
         const d = event.data;
-        db.prepare(
+        prepared(db, 
           `INSERT OR IGNORE INTO jobs (id, tenant_id, kind, subscription_id, status, total, done, applied, skipped, created_at, updated_at)
            VALUES (?, ?, ?, ?, 'running', ?, 0, 0, 0, ?, ?)`,
         ).run(d.jobId, d.tenantId, d.kind, d.subscriptionId, d.total, d.startedAt, d.startedAt);
         return;
       }
       case 'JobProgressed':
-        db.prepare('UPDATE jobs SET done = ?, applied = ?, skipped = ?, updated_at = ? WHERE id = ?').run(
+        prepared(db, 'UPDATE jobs SET done = ?, applied = ?, skipped = ?, updated_at = ? WHERE id = ?').run(
           event.data.done,
           event.data.applied,
           event.data.skipped,
@@ -59,7 +59,7 @@ export class JobsProjection implements Projection {
         );
         return;
       case 'JobCompleted':
-        db.prepare("UPDATE jobs SET status = 'completed', done = total, applied = ?, skipped = ?, updated_at = ? WHERE id = ?").run(
+        prepared(db, "UPDATE jobs SET status = 'completed', done = total, applied = ?, skipped = ?, updated_at = ? WHERE id = ?").run(
           event.data.applied,
           event.data.skipped,
           at,
@@ -72,10 +72,10 @@ export class JobsProjection implements Projection {
   }
 
   get(tenantId: string, id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ? AND tenant_id = ?').get(id, tenantId) as JobRow | undefined;
+    return prepared(this.db, 'SELECT * FROM jobs WHERE id = ? AND tenant_id = ?').get(id, tenantId) as JobRow | undefined;
   }
 
   runningIds(): string[] {
-    return (this.db.prepare("SELECT id FROM jobs WHERE status = 'running' ORDER BY id").all() as Array<{ id: string }>).map((r) => r.id);
+    return (prepared(this.db, "SELECT id FROM jobs WHERE status = 'running' ORDER BY id").all() as Array<{ id: string }>).map((r) => r.id);
   }
 }

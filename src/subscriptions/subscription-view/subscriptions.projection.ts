@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
-import type { SqlDatabase } from '../../event-store/read-model.database.js';
+import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { Projection } from '../../projections/projection.js';
 import { READ_MODEL_DB } from '../../projections/projection-runner.js';
 import type { SealedSecret, SubscriptionConfig, SubscriptionEvent } from '../domain/subscription.events.js';
@@ -63,23 +63,23 @@ export class SubscriptionsProjection implements Projection {
     const at = (stored.metadata.occurredAt as string | undefined) ?? '';
     const id = event.data.subscriptionId;
     const setStatus = (status: SubscriptionRow['status'], reason: string | null = null) =>
-      db.prepare('UPDATE subscriptions SET status = ?, disabled_reason = ?, updated_at = ? WHERE id = ?').run(status, reason, at, id);
+      prepared(db, 'UPDATE subscriptions SET status = ?, disabled_reason = ?, updated_at = ? WHERE id = ?').run(status, reason, at, id);
     switch (event.type) {
       case 'SubscriptionCreated':
-        db.prepare(
+        prepared(db, 
           'INSERT OR IGNORE INTO subscriptions (id, tenant_id, status, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
         ).run(id, event.data.tenantId, 'active', JSON.stringify(event.data.config), event.data.createdAt, event.data.createdAt);
-        db.prepare('INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(
+        prepared(db, 'INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(
           id,
           event.data.secret.id,
           event.data.secret.sealed,
         );
         return;
       case 'SubscriptionUpdated': {
-        const row = db.prepare('SELECT config FROM subscriptions WHERE id = ?').get(id) as { config: string } | undefined;
+        const row = prepared(db, 'SELECT config FROM subscriptions WHERE id = ?').get(id) as { config: string } | undefined;
         if (!row) return;
         const config = { ...(JSON.parse(row.config) as SubscriptionConfig), ...event.data.changes };
-        db.prepare('UPDATE subscriptions SET config = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(config), at, id);
+        prepared(db, 'UPDATE subscriptions SET config = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(config), at, id);
         return;
       }
       case 'SubscriptionPaused':
@@ -96,10 +96,10 @@ export class SubscriptionsProjection implements Projection {
         return;
       case 'SubscriptionSecretRotated': {
         const { secret, previousSecretId, previousValidUntil, rotatedAt } = event.data;
-        db.prepare('UPDATE subscriptions SET updated_at = ? WHERE id = ?').run(at, id);
-        db.prepare('UPDATE subscription_secrets SET valid_until = ? WHERE subscription_id = ? AND secret_id = ?').run(previousValidUntil, id, previousSecretId);
-        db.prepare('DELETE FROM subscription_secrets WHERE subscription_id = ? AND valid_until IS NOT NULL AND valid_until <= ?').run(id, rotatedAt);
-        db.prepare('INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(id, secret.id, secret.sealed);
+        prepared(db, 'UPDATE subscriptions SET updated_at = ? WHERE id = ?').run(at, id);
+        prepared(db, 'UPDATE subscription_secrets SET valid_until = ? WHERE subscription_id = ? AND secret_id = ?').run(previousValidUntil, id, previousSecretId);
+        prepared(db, 'DELETE FROM subscription_secrets WHERE subscription_id = ? AND valid_until IS NOT NULL AND valid_until <= ?').run(id, rotatedAt);
+        prepared(db, 'INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(id, secret.id, secret.sealed);
         return;
       }
     }
@@ -107,15 +107,13 @@ export class SubscriptionsProjection implements Projection {
 
   /** A live (not deleted) subscription of the tenant. */
   get(tenantId: string, id: string): SubscriptionRow | undefined {
-    const row = this.db
-      .prepare("SELECT * FROM subscriptions WHERE id = ? AND tenant_id = ? AND status <> 'deleted'")
+    const row = prepared(this.db, "SELECT * FROM subscriptions WHERE id = ? AND tenant_id = ? AND status <> 'deleted'")
       .get(id, tenantId) as Row | undefined;
     return row ? toRow(row) : undefined;
   }
 
   list(tenantId: string, options: { status?: string; after?: string; limit: number }): SubscriptionRow[] {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db, 
         `SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted'
          AND (? IS NULL OR status = ?) AND (? IS NULL OR id > ?) ORDER BY id LIMIT ?`,
       )
@@ -125,8 +123,7 @@ export class SubscriptionsProjection implements Projection {
 
   /** Sealed secrets that sign a request sent at `at`: the current one first, then those in their grace period. */
   signingSecrets(subscriptionId: string, at: string): SealedSecret[] {
-    return this.db
-      .prepare(
+    return prepared(this.db, 
         `SELECT secret_id AS id, sealed FROM subscription_secrets WHERE subscription_id = ? AND (valid_until IS NULL OR valid_until > ?)
          ORDER BY valid_until IS NOT NULL, valid_until DESC`,
       )
@@ -135,17 +132,17 @@ export class SubscriptionsProjection implements Projection {
 
   /** Any subscription of the tenant, deleted ones included (the dispatcher decides what to do with them). */
   find(id: string): SubscriptionRow | undefined {
-    const row = this.db.prepare('SELECT * FROM subscriptions WHERE id = ?').get(id) as Row | undefined;
+    const row = prepared(this.db, 'SELECT * FROM subscriptions WHERE id = ?').get(id) as Row | undefined;
     return row ? toRow(row) : undefined;
   }
 
   /** Ids of every subscription the tenant ever had, deleted ones included. */
   everIdsOfTenant(tenantId: string): string[] {
-    return (this.db.prepare('SELECT id FROM subscriptions WHERE tenant_id = ? ORDER BY id').all(tenantId) as Array<{ id: string }>).map((r) => r.id);
+    return (prepared(this.db, 'SELECT id FROM subscriptions WHERE tenant_id = ? ORDER BY id').all(tenantId) as Array<{ id: string }>).map((r) => r.id);
   }
 
   /** Every live subscription of the tenant (fan-out decisions). */
   allOfTenant(tenantId: string): SubscriptionRow[] {
-    return (this.db.prepare("SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
+    return (prepared(this.db, "SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
   }
 }
