@@ -105,6 +105,7 @@ export class DeliveriesProjection implements Projection {
         created_at TEXT NOT NULL, updated_at TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at) WHERE due_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS deliveries_due_by_subscription ON deliveries (subscription_id, due_at, seq) WHERE due_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_by_key ON deliveries (subscription_id, ordering_key, seq) WHERE ordering_key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_open_by_subscription ON deliveries (subscription_id) WHERE status IN ('pending', 'scheduled');
       CREATE INDEX IF NOT EXISTS deliveries_log ON deliveries (tenant_id, seq DESC, id DESC);
@@ -259,30 +260,36 @@ export class DeliveriesProjection implements Projection {
   }
 
   /**
-   * Deliveries due by `now` to active subscriptions, oldest first. With key ordering only the
-   * oldest open delivery of each key is eligible: the next waits for it to end.
+   * One subscription's deliveries due by `now`, oldest first. With key ordering only the oldest
+   * open delivery of each key is eligible: the next waits for it to end.
    */
-  due(now: number, limit: number): DeliveryRow[] {
+  dueFor(subscriptionId: string, now: number, limit: number): DeliveryRow[] {
     return (
-      prepared(this.db, 
-          `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-           WHERE d.due_at IS NOT NULL AND d.due_at <= ? AND s.status = 'active'
-             AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
-               SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
-                 AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
-           ORDER BY d.due_at, d.seq LIMIT ?`,
-        )
-        .all(now, limit) as Row[]
+      prepared(
+        this.db,
+        `SELECT d.* FROM deliveries d
+         WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
+           AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
+             SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
+               AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
+         ORDER BY d.due_at, d.seq LIMIT ?`,
+      ).all(subscriptionId, now, limit) as Row[]
     ).map(toDelivery);
+  }
+
+  /** Subscriptions with deliveries falling due in (after, upTo]: `after` null for all due by `upTo`. */
+  subscriptionsDue(after: number | null, upTo: number): string[] {
+    return (
+      prepared(this.db, 'SELECT DISTINCT subscription_id AS id FROM deliveries WHERE due_at IS NOT NULL AND due_at > ? AND due_at <= ?').all(
+        after ?? -1,
+        upTo,
+      ) as Array<{ id: string }>
+    ).map((r) => r.id);
   }
 
   /** When the next delivery falls due after `now`, to set one wake-up timer. */
   nextDueAt(now: number): number | null {
-    const row = prepared(this.db, 
-        `SELECT MIN(d.due_at) AS next FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-         WHERE d.due_at > ? AND s.status = 'active'`,
-      )
-      .get(now) as { next: number | null };
+    const row = prepared(this.db, 'SELECT MIN(due_at) AS next FROM deliveries WHERE due_at > ?').get(now) as { next: number | null };
     return row.next;
   }
 

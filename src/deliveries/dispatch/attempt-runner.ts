@@ -41,7 +41,8 @@ export class AttemptRunner {
     private readonly sender: HttpSender,
   ) {}
 
-  async run(delivery: DeliveryRow, subscription: SubscriptionRow): Promise<Appended> {
+  /** `onSent` is called once the receiver has answered (or failed), before the attempt is recorded. */
+  async run(delivery: DeliveryRow, subscription: SubscriptionRow, onSent: () => void = () => undefined): Promise<Appended> {
     const event = this.events.get(delivery.tenantId, delivery.eventId);
     if (!event) throw new Error(`event ${delivery.eventId} of delivery ${delivery.id} is missing from the events view`);
     const { config } = subscription;
@@ -52,6 +53,7 @@ export class AttemptRunner {
     const body = webhookBody({ id: event.id, type: event.type, createdAt: event.createdAt, data: event.data }, config.payload);
     const request = buildWebhookRequest(event, body, config, secrets, Math.floor(started.getTime() / 1000), USER_AGENT);
     const result = await this.sender.send({ url: request.url, headers: request.headers, body, timeoutMs: config.timeoutMs });
+    onSent();
 
     const { outcome, error } = classify(result, config.retryPolicy.retryAllFailures);
     const attempt: AttemptRecord = {

@@ -19,9 +19,13 @@ const MAX_TIMER_MS = 60_000;
 export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DeliveryScheduler');
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Deliveries whose attempt is appended but not yet in the view: ledger position by delivery id. */
+  private readonly appended = new Map<string, bigint>();
   private readonly perSubscription = new Map<string, number>();
   private readonly rateWindows = new Map<string, { second: number; count: number }>();
   private pumpScheduled = false;
+  private readonly lanes = new Set<string>();
+  private scannedUpTo: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private healthTimer: NodeJS.Timeout | null = null;
@@ -52,8 +56,16 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private onApplied(batch: StoredEvent[]): void {
+    for (const [id, position] of this.appended) if (position <= this.runner.checkpoint) this.appended.delete(id);
     if (!this.started) return;
-    if (batch.some((e) => e.type === 'SubscriptionDisabled' || e.type === 'SubscriptionDeleted')) this.cancelOrphans();
+    let orphansPossible = false;
+    for (const stored of batch) {
+      const data = stored.data as { subscriptionId?: string; deliveries?: Array<{ subscriptionId: string }> };
+      if (data.deliveries) for (const d of data.deliveries) this.lanes.add(d.subscriptionId);
+      else if (data.subscriptionId) this.lanes.add(data.subscriptionId);
+      if (stored.type === 'SubscriptionDisabled' || stored.type === 'SubscriptionDeleted') orphansPossible = true;
+    }
+    if (orphansPossible) this.cancelOrphans();
     this.wake();
   }
 
@@ -66,32 +78,70 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
+  /** Subscriptions whose retries fell due since the last look join the lanes. */
+  private discover(now: number): void {
+    for (const id of this.deliveries.subscriptionsDue(this.scannedUpTo, now)) this.lanes.add(id);
+    this.scannedUpTo = now;
+  }
+
+  /**
+   * Each lane is a subscription that may have due work. A lane asks the view only for as many rows
+   * as it has free slots (plus the ones it already has in flight, which still look due), so a
+   * backlog costs nothing per attempt; a lane whose due rows are all taken leaves the set until new
+   * work for it is applied or falls due.
+   */
   private pump(): void {
-    const capacity = this.config.maxInFlight - this.inFlight.size;
     const now = Date.now();
-    if (capacity > 0) {
-      const subscriptions = new Map<string, SubscriptionRow | undefined>();
-      for (const delivery of this.deliveries.due(now, capacity + this.inFlight.size)) {
-        if (this.inFlight.size >= this.config.maxInFlight) break;
-        if (this.inFlight.has(delivery.id)) continue;
-        if (!subscriptions.has(delivery.subscriptionId)) subscriptions.set(delivery.subscriptionId, this.subscriptions.find(delivery.subscriptionId));
-        const subscription = subscriptions.get(delivery.subscriptionId);
-        if (!subscription || subscription.status !== 'active') continue;
-        if ((this.perSubscription.get(subscription.id) ?? 0) >= subscription.config.maxConcurrency) continue;
-        if (!this.takeRateToken(subscription, now)) continue;
-        this.start(delivery, subscription);
+    this.discover(now);
+    for (const id of this.lanes) {
+      if (this.inFlight.size >= this.config.maxInFlight) break;
+      const subscription = this.subscriptions.find(id);
+      if (!subscription || subscription.status !== 'active') {
+        this.lanes.delete(id);
+        continue;
       }
+      const busy = this.perSubscription.get(id) ?? 0;
+      const free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
+      if (free <= 0) continue;
+      const limit = free + busy + this.appended.size;
+      const rows = this.deliveries.dueFor(id, now, limit);
+      let exhausted = rows.length < limit;
+      let started = 0;
+      for (const delivery of rows) {
+        if (this.inFlight.has(delivery.id) || this.appended.has(delivery.id)) continue;
+        if (started >= free || !this.takeRateToken(subscription, now)) {
+          exhausted = false;
+          break;
+        }
+        this.start(delivery, subscription);
+        started++;
+      }
+      if (exhausted) this.lanes.delete(id);
     }
     this.armTimer(now);
   }
 
+  /**
+   * The subscription's slot is held while the receiver is busy with the request; the global one
+   * until the attempt is recorded. Until the view holds what was appended, the row still looks due:
+   * the append is remembered so the next pump skips it.
+   */
   private start(delivery: DeliveryRow, subscription: SubscriptionRow): void {
     this.perSubscription.set(subscription.id, (this.perSubscription.get(subscription.id) ?? 0) + 1);
-    // The delivery stays "in flight" until the view holds what was appended, or the next pump
-    // would still see it due and send it again.
+    let slotHeld = true;
+    const releaseSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      const left = (this.perSubscription.get(subscription.id) ?? 1) - 1;
+      if (left > 0) this.perSubscription.set(subscription.id, left);
+      else this.perSubscription.delete(subscription.id);
+      this.wake();
+    };
     const run = this.attempts
-      .run(delivery, subscription)
-      .then(({ position }) => this.runner.waitFor(position))
+      .run(delivery, subscription, releaseSlot)
+      .then(({ position }) => {
+        if (position !== null && position > this.runner.checkpoint) this.appended.set(delivery.id, position);
+      })
       .catch(async (error: Error) => {
         this.logger.error({ msg: 'attempt failed to record; it will be retried', deliveryId: delivery.id, error: error.message });
         // Hold it a moment so a store outage does not turn into a tight loop of sends.
@@ -99,9 +149,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       })
       .finally(() => {
         this.inFlight.delete(delivery.id);
-        const left = (this.perSubscription.get(subscription.id) ?? 1) - 1;
-        if (left > 0) this.perSubscription.set(subscription.id, left);
-        else this.perSubscription.delete(subscription.id);
+        releaseSlot();
         this.wake();
       });
     this.inFlight.set(delivery.id, run);
