@@ -1,7 +1,6 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { AccessProjection } from './access-view/access.projection.js';
 import { ApiKeysHttpController, TenantsHttpController } from './access.http.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
@@ -21,13 +20,4 @@ import { RevokeApiKeyHandler } from './revoke-api-key/revoke-api-key.handler.js'
   ],
   exports: [AccessProjection],
 })
-export class AccessModule implements OnModuleInit {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    private readonly projection: AccessProjection,
-  ) {}
-
-  onModuleInit(): void {
-    this.runner.register(this.projection);
-  }
-}
+export class AccessModule {}

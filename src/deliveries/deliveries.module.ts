@@ -1,8 +1,7 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { CONFIG, type Config } from '../config/config.js';
 import { EventsModule } from '../events/events.module.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { DeliveriesProjection } from './delivery-log/deliveries.projection.js';
 import { AttemptRunner, USER_AGENT } from './dispatch/attempt-runner.js';
@@ -29,16 +28,8 @@ import { ReplayDeliveryHandler } from './replay-delivery/replay-delivery.handler
   ],
   exports: [DeliveriesProjection],
 })
-export class DeliveriesModule implements OnModuleInit {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    private readonly projection: DeliveriesProjection,
-    private readonly sender: HttpSender,
-  ) {}
-
-  onModuleInit(): void {
-    this.runner.register(this.projection);
-  }
+export class DeliveriesModule implements OnApplicationShutdown {
+  constructor(private readonly sender: HttpSender) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.sender.close();

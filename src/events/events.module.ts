@@ -1,6 +1,5 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { EventsProjection } from './event-view/events.projection.js';
 import { EventRoutingQuery } from './event-routing/event-routing.query.js';
@@ -14,13 +13,4 @@ import { SendTestEventHandler } from './send-test-event/send-test-event.handler.
   providers: [EventsProjection, EventPublisher, SendTestEventHandler, EventRoutingQuery],
   exports: [EventsProjection, EventPublisher],
 })
-export class EventsModule implements OnModuleInit {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    private readonly projection: EventsProjection,
-  ) {}
-
-  onModuleInit(): void {
-    this.runner.register(this.projection);
-  }
-}
+export class EventsModule {}

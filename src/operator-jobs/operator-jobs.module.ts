@@ -1,8 +1,7 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { DeliveriesModule } from '../deliveries/deliveries.module.js';
 import { EventsModule } from '../events/events.module.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { JobRunner } from './job-runner.js';
 import { JobsProjection } from './job-view/jobs.projection.js';
@@ -14,13 +13,4 @@ import { StartJobHandler } from './start-job/start-job.handler.js';
   controllers: [OperatorJobsHttpController],
   providers: [JobsProjection, JobRunner, StartJobHandler],
 })
-export class OperatorJobsModule implements OnModuleInit {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    private readonly projection: JobsProjection,
-  ) {}
-
-  onModuleInit(): void {
-    this.runner.register(this.projection);
-  }
-}
+export class OperatorJobsModule {}

@@ -9,13 +9,13 @@ import {
   IsInt,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { PageQuery } from '../shared/http/page.query.js';
 import { Satisfies } from '../shared/http/validators.js';
 import {
   eventTypePatternProblem,
@@ -159,23 +159,10 @@ export class SubscriptionPage {
   nextCursor!: string | null;
 }
 
-export class ListSubscriptionsQuery {
+export class ListSubscriptionsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['active', 'paused', 'disabled'] })
   @IsOptional()
   @IsIn(['active', 'paused', 'disabled'])
   status?: 'active' | 'paused' | 'disabled';
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor is not a cursor this API gave out' })
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }

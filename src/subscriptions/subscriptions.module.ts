@@ -1,6 +1,5 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ChangeSubscriptionStatusHandler } from './change-subscription-status/change-subscription-status.handler.js';
 import { CreateSubscriptionHandler } from './create-subscription/create-subscription.handler.js';
 import { RotateSecretHandler } from './rotate-secret/rotate-secret.handler.js';
@@ -22,13 +21,4 @@ import { UpdateSubscriptionHandler } from './update-subscription/update-subscrip
   ],
   exports: [SubscriptionsProjection, SubscriptionStore],
 })
-export class SubscriptionsModule implements OnModuleInit {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    private readonly projection: SubscriptionsProjection,
-  ) {}
-
-  onModuleInit(): void {
-    this.runner.register(this.projection);
-  }
-}
+export class SubscriptionsModule {}

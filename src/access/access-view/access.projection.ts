@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
-import type { Projection } from '../../projections/projection.js';
-import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import type { ApiKeyEvent, TenantEvent } from '../domain/access.events.js';
 import type { Role } from '../domain/roles.js';
 
@@ -24,10 +23,8 @@ export interface TenantRow {
 
 /** Tenants and API keys, for authentication on every request and for the key list. */
 @Injectable()
-export class AccessProjection implements Projection {
+export class AccessProjection extends ReadModelProjection {
   readonly name = 'access';
-
-  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
 
   migrate(db: SqlDatabase): void {
     db.exec(`

@@ -1,10 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/event.events.js';
 import { eventHash } from '../../ledger/hash-chain.js';
-import type { Projection } from '../../projections/projection.js';
-import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { deliveryDecider, DeliveryState } from '../domain/delivery.decider.js';
 import { DELIVERY_EVENT_TYPES, DeliveryEvent, Trigger } from '../domain/delivery.events.js';
 
@@ -90,10 +89,8 @@ export interface DeliveryLogRow {
  * `due_at`) and the delivery log. Fed by `EventCreated` fan-outs and the deliveries' own streams.
  */
 @Injectable()
-export class DeliveriesProjection implements Projection {
+export class DeliveriesProjection extends ReadModelProjection {
   readonly name = 'deliveries';
-
-  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
 
   migrate(db: SqlDatabase): void {
     db.exec(`

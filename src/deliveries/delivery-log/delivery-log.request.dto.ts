@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PageQuery } from '../../shared/http/page.query.js';
 
-export class ListDeliveriesQuery {
+export class ListDeliveriesQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @Matches(/^sub_[0-9A-Z]{26}$/, { message: 'subscriptionId must be a subscription id (sub_…)' }) subscriptionId?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_.:-]{1,128}$/, { message: 'eventId is not an event id' }) eventId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) eventType?: string;
@@ -12,14 +12,6 @@ export class ListDeliveriesQuery {
   status?: 'pending' | 'succeeded' | 'failed' | 'cancelled';
   @ApiPropertyOptional({ description: 'Created at or after (ISO 8601)' }) @IsOptional() @IsISO8601({ strict: true }) from?: string;
   @ApiPropertyOptional({ description: 'Created before (ISO 8601)' }) @IsOptional() @IsISO8601({ strict: true }) to?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor is not a cursor this API gave out' }) cursor?: string;
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class ReplayDeliveryRequest {

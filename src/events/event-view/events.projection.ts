@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
-import type { Projection } from '../../projections/projection.js';
-import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
 
 export interface EventRow {
@@ -43,10 +42,8 @@ const toEvent = (r: Row): EventRow => ({
 
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()
-export class EventsProjection implements Projection {
+export class EventsProjection extends ReadModelProjection {
   readonly name = 'events';
-
-  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
 
   migrate(db: SqlDatabase): void {
     db.exec(`

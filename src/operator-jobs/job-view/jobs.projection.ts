@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
-import type { Projection } from '../../projections/projection.js';
-import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { JOB_EVENT_TYPES, JobEvent } from '../domain/job.events.js';
 
 export interface JobRow {
@@ -21,10 +20,8 @@ export interface JobRow {
 
 /** Bulk jobs and their progress, for `GET /v1/jobs/:id` and to resume running ones at start. */
 @Injectable()
-export class JobsProjection implements Projection {
+export class JobsProjection extends ReadModelProjection {
   readonly name = 'jobs';
-
-  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
 
   migrate(db: SqlDatabase): void {
     db.exec(`

@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
-import type { Projection } from '../../projections/projection.js';
-import { READ_MODEL_DB } from '../../projections/projection-runner.js';
+import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import type { SealedSecret, SubscriptionConfig, SubscriptionEvent } from '../domain/subscription.events.js';
 import { SUBSCRIPTION_EVENT_TYPES } from '../domain/subscription.events.js';
 
@@ -38,10 +37,8 @@ const toRow = (r: Row): SubscriptionRow => ({
 
 /** The subscription list and detail view. Secrets never reach it. */
 @Injectable()
-export class SubscriptionsProjection implements Projection {
+export class SubscriptionsProjection extends ReadModelProjection {
   readonly name = 'subscriptions';
-
-  constructor(@Inject(READ_MODEL_DB) private readonly db: SqlDatabase) {}
 
   migrate(db: SqlDatabase): void {
     db.exec(`
