@@ -11,10 +11,10 @@ import { createTenant, Service } from '../support/service.js';
  */
 const real = process.env.HOOKLEDGER_ESDB_URL;
 
-describe.each([
-  ['the EventStoreDB protocol test double', undefined],
-  ...(real ? [[`a real EventStoreDB at ${real.replace(/\/\/[^@]*@/, '//')}`, real] as const] : []),
-])('the service on %s', (_label, url) => {
+const targets: Array<[string, string | undefined]> = [['the EventStoreDB protocol test double', undefined]];
+if (real) targets.push([`a real EventStoreDB at ${real.replace(/\/\/[^@]*@/, '//')}`, real]);
+
+describe.each(targets)('the service on %s', (_label, url) => {
   let double: EsdbDouble | undefined;
   const cleanup: Array<() => Promise<void>> = [];
   afterAll(async () => {

@@ -39,6 +39,8 @@ const toRow = (r: Row): SubscriptionRow => ({
 @Injectable()
 export class SubscriptionsProjection extends ReadModelProjection {
   readonly name = 'subscriptions';
+  /** Every publish routes against its tenant's subscriptions: kept parsed until one of them changes. */
+  private readonly byTenant = new Map<string, readonly SubscriptionRow[]>();
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -57,6 +59,7 @@ export class SubscriptionsProjection extends ReadModelProjection {
   apply(db: SqlDatabase, stored: StoredEvent): void {
     if (!SUBSCRIPTION_EVENT_TYPES.has(stored.type)) return;
     const event = { type: stored.type, data: stored.data } as SubscriptionEvent;
+    this.byTenant.delete(event.data.tenantId);
     const at = (stored.metadata.occurredAt as string | undefined) ?? '';
     const id = event.data.subscriptionId;
     const setStatus = (status: SubscriptionRow['status'], reason: string | null = null) =>
@@ -139,7 +142,12 @@ export class SubscriptionsProjection extends ReadModelProjection {
   }
 
   /** Every live subscription of the tenant (fan-out decisions). */
-  allOfTenant(tenantId: string): SubscriptionRow[] {
-    return (prepared(this.db, "SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
+  allOfTenant(tenantId: string): readonly SubscriptionRow[] {
+    let rows = this.byTenant.get(tenantId);
+    if (!rows) {
+      rows = (prepared(this.db, "SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
+      this.byTenant.set(tenantId, rows);
+    }
+    return rows;
   }
 }
