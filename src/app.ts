@@ -3,7 +3,9 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { loadRootKey } from './access/auth/root-key.js';
 import { AppDependencies, AppModule } from './app.module.js';
@@ -15,12 +17,15 @@ import { loadMasterKey, SecretBox } from './shared/crypto/secret-box.js';
 import { jsonBody, requestContext } from './shared/http/http-middleware.js';
 import { JsonLogger } from './shared/http/json-logger.js';
 import { ProblemFilter } from './shared/http/problem.filter.js';
+import { problem, sendProblem } from './shared/http/problem.js';
 import { validationPipe } from './shared/http/validation.js';
 import { VERSION } from './version.js';
 
 export interface StartedApp {
   app: INestApplication;
   url: string;
+  /** Stops taking requests: the listener closes, and requests on open connections get 503. */
+  stopAccepting(): void;
   /** The root key, only on the start that generated it. */
   generatedRootKey?: string;
 }
@@ -47,6 +52,12 @@ export async function startHookledger(config: Config): Promise<StartedApp> {
   });
   app.disable('x-powered-by');
   app.set('etag', false);
+  let accepting = true;
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    if (accepting) return next();
+    res.setHeader('Connection', 'close');
+    sendProblem(res, problem(503, 'The service is shutting down; retry on another instance', { code: 'SERVICE.SHUTTING_DOWN' }));
+  });
   app.use(requestContext(app.get(MetricsService)));
   app.use(jsonBody(config.maxPayloadBytes));
   app.useGlobalPipes(validationPipe());
@@ -56,7 +67,13 @@ export async function startHookledger(config: Config): Promise<StartedApp> {
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
-  return { app, url, ...(rootKey.generated ? { generatedRootKey: rootKey.generated } : {}) };
+  const stopAccepting = () => {
+    accepting = false;
+    const server = app.getHttpServer() as Server;
+    server.close();
+    server.closeIdleConnections();
+  };
+  return { app, url, stopAccepting, ...(rootKey.generated ? { generatedRootKey: rootKey.generated } : {}) };
 }
 
 function setUpDocs(app: INestApplication): void {

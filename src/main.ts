@@ -12,13 +12,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { app, url, generatedRootKey } = await startHookledger(config);
+  const { app, url, stopAccepting, generatedRootKey } = await startHookledger(config);
   // Our own handler instead of enableShutdownHooks: it runs every shutdown hook, then exits 0.
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'shutting down', signal }) + '\n');
+    // Stop taking requests first; then attempts in flight finish and are recorded, then the stores close.
+    stopAccepting();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
