@@ -14,6 +14,7 @@ import { SubscriptionsModule } from './subscriptions/subscriptions.module.js';
 import { EventsModule } from './events/events.module.js';
 import { DeliveriesModule } from './deliveries/deliveries.module.js';
 import { OperatorJobsModule } from './operator-jobs/operator-jobs.module.js';
+import { AuditModule } from './audit/audit.module.js';
 
 export interface AppDependencies {
   config: Config;
@@ -38,6 +39,7 @@ export class AppModule implements OnApplicationBootstrap {
         EventsModule,
         DeliveriesModule,
         OperatorJobsModule,
+        AuditModule,
       ],
       providers: [
         { provide: CONFIG, useValue: deps.config },
