@@ -43,6 +43,7 @@ interface PendingAppend {
 }
 
 const PAGE = 1000;
+const TAIL_LIMIT = 10_000;
 
 /**
  * The embedded ledger: one SQLite file in WAL mode. Appends issued in the same turn of the event
@@ -59,6 +60,12 @@ export class SqliteEventStore implements EventStore {
   private closed = false;
   /** Set when a commit failed, until a write succeeds again: `ping` then probes with a real write. */
   private lastWriteError: Error | null = null;
+  /**
+   * The latest committed events, in position order, as they were appended: a live subscriber
+   * takes them from here instead of reading back and parsing rows it was just woken for.
+   */
+  private tail: StoredEvent[] = [];
+  private written: StoredEvent[] = [];
   private readonly statements;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -123,6 +130,7 @@ export class SqliteEventStore implements EventStore {
     const batch = this.queue;
     this.queue = [];
     const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    this.written = [];
     try {
       this.db.transaction(() => {
         for (const item of batch) outcomes.push(this.appendInTransaction(item));
@@ -134,6 +142,8 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     this.lastWriteError = null;
+    this.tail.push(...this.written);
+    if (this.tail.length > TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.result);
@@ -163,6 +173,7 @@ export class SqliteEventStore implements EventStore {
         JSON.stringify(event.metadata),
       );
       position = BigInt(info.lastInsertRowid);
+      this.written.push({ id: event.id, type: event.type, streamName: stream, revision, position, data: event.data, metadata: event.metadata });
     }
     if (events.length === 0) position = -1n;
     return { ok: true, result: { nextRevision: revision, position } };
@@ -221,21 +232,24 @@ export class SqliteEventStore implements EventStore {
     this.appended.on('appended', onAppend);
     let markCaughtUp!: () => void;
     const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
-    const statements = this.statements;
     const pollIntervalMs = this.pollIntervalMs;
     const appended = this.appended;
+    const next = (after: bigint) => this.tailAfter(after) ?? this.statements.all.all(after, PAGE).map(toStoredEvent);
 
     async function* run(): AsyncGenerator<StoredEvent> {
       let after = options.after ?? 0n;
       try {
         while (!closed) {
-          const rows = statements.all.all(after, PAGE);
-          for (const row of rows) {
+          const events = next(after);
+          for (const event of events) {
             if (closed) return;
-            after = BigInt(row.position);
-            yield toStoredEvent(row);
+            after = event.position;
+            yield event;
           }
-          if (rows.length < PAGE) {
+          if (events.length >= PAGE) {
+            // Catching up: let timers and I/O run between pages.
+            await new Promise((resolve) => setImmediate(resolve));
+          } else {
             markCaughtUp();
             await new Promise<void>((resolve) => {
               const timer = setTimeout(resolve, pollIntervalMs);
@@ -264,6 +278,15 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Reads answer even on a full or read-only disk, so after a failed commit only a real write says it is back. */
+  /** The committed events after `after` when the tail holds all of them, else null (read the file). */
+  private tailAfter(after: bigint): StoredEvent[] | null {
+    const first = this.tail[0];
+    if (!first || first.position > after + 1n) return null;
+    let start = this.tail.length;
+    while (start > 0 && this.tail[start - 1]!.position > after) start--;
+    return this.tail.slice(start, start + PAGE);
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new EventStoreUnavailableError('event store is closed');
     if (this.lastWriteError === null) {

@@ -18,3 +18,20 @@ export function eventHash(event: HashableEvent): string {
     .update(JSON.stringify([event.id, event.type, event.data, event.metadata]))
     .digest('hex');
 }
+
+const RECENT_LIMIT = 20_000;
+const recent = new Map<string, string>();
+
+/**
+ * The hash of an event this process appended a moment ago is asked for again when its projections
+ * apply it: remember the latest ones by event id (ids are UUIDs) instead of hashing twice. Only
+ * for events read back from the ledger, never for verification, which must hash what is stored.
+ */
+export function rememberHash(id: string, hash: string): void {
+  recent.set(id, hash);
+  if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+}
+
+export function storedEventHash(event: HashableEvent): string {
+  return recent.get(event.id) ?? eventHash(event);
+}

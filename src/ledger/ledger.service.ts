@@ -9,7 +9,7 @@ import {
   StoredEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port.js';
-import { eventHash } from './hash-chain.js';
+import { eventHash, rememberHash, storedEventHash } from './hash-chain.js';
 import { CommandContext, LedgerMetadata } from './ledger-context.js';
 
 export interface LoadedStream<State> {
@@ -49,7 +49,7 @@ export class Ledger {
     return {
       state,
       revision: last ? last.revision : 'no_stream',
-      lastHash: last ? eventHash(last) : null,
+      lastHash: last ? storedEventHash(last) : null,
       events,
     };
   }
@@ -102,6 +102,7 @@ export class Ledger {
         metadata: metadata as unknown as Record<string, unknown>,
       };
       prevHash = eventHash(toAppend);
+      rememberHash(toAppend.id, prevHash);
       return toAppend;
     });
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { prepared, type SqlDatabase } from '../../event-store/read-model.database.js';
-import { eventHash } from '../../ledger/hash-chain.js';
+import { storedEventHash } from '../../ledger/hash-chain.js';
 import type { StreamHead } from '../domain/chain-walk.js';
 import { JoiningProjection } from '../joining-projection.js';
 
@@ -29,7 +29,7 @@ export class LedgerHeadsProjection extends JoiningProjection {
       `INSERT INTO ledger_heads (stream, tenant_id, revision, hash) VALUES (?, ?, ?, ?)
        ON CONFLICT (stream) DO UPDATE SET tenant_id = excluded.tenant_id, revision = excluded.revision, hash = excluded.hash
        WHERE excluded.revision > ledger_heads.revision`,
-    ).run(stored.streamName, typeof tenantId === 'string' ? tenantId : null, stored.revision, eventHash(stored));
+    ).run(stored.streamName, typeof tenantId === 'string' ? tenantId : null, stored.revision, storedEventHash(stored));
   }
 
   /** The tenant's heads, by stream name: one small entry per stream. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/event.events.js';
-import { eventHash } from '../../ledger/hash-chain.js';
+import { storedEventHash } from '../../ledger/hash-chain.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { deliveryDecider, DeliveryState } from '../domain/delivery.decider.js';
 import { DELIVERY_EVENT_TYPES, DeliveryEvent, Trigger } from '../domain/delivery.events.js';
@@ -150,7 +150,7 @@ export class DeliveriesProjection extends ReadModelProjection {
       state.status,
       state.attempts,
       Number(stored.revision),
-      eventHash(stored),
+      storedEventHash(stored),
       dueAt,
       trigger,
       (stored.metadata.occurredAt as string | undefined) ?? row.created_at,
