@@ -8,6 +8,17 @@ import { DeliveriesProjection, DeliveryRow } from '../delivery-log/deliveries.pr
 import { AttemptRunner } from './attempt-runner.js';
 
 const MAX_TIMER_MS = 60_000;
+const SPARE_CANDIDATES = 100;
+/** Events after which a lane's remembered candidates may be wrong: read the view again. */
+const INVALIDATES_CANDIDATES: ReadonlySet<string> = new Set([
+  'SubscriptionUpdated',
+  'SubscriptionPaused',
+  'SubscriptionResumed',
+  'SubscriptionDisabled',
+  'SubscriptionDeleted',
+  'DeliveryCancelled',
+  'ReplayRequested',
+]);
 
 /**
  * Fires what is due. The ledger's `RetryScheduled` events are the record; the deliveries view is
@@ -25,6 +36,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private readonly rateWindows = new Map<string, { second: number; count: number }>();
   private pumpScheduled = false;
   private readonly lanes = new Set<string>();
+  private readonly candidates = new Map<string, DeliveryRow[]>();
   private scannedUpTo: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -62,7 +74,10 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     for (const stored of batch) {
       const data = stored.data as { subscriptionId?: string; deliveries?: Array<{ subscriptionId: string }> };
       if (data.deliveries) for (const d of data.deliveries) this.lanes.add(d.subscriptionId);
-      else if (data.subscriptionId) this.lanes.add(data.subscriptionId);
+      else if (data.subscriptionId) {
+        this.lanes.add(data.subscriptionId);
+        if (INVALIDATES_CANDIDATES.has(stored.type)) this.candidates.delete(data.subscriptionId);
+      }
       if (stored.type === 'SubscriptionDisabled' || stored.type === 'SubscriptionDeleted') orphansPossible = true;
     }
     if (orphansPossible) this.cancelOrphans();
@@ -84,41 +99,51 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.scannedUpTo = now;
   }
 
-  /**
-   * Each lane is a subscription that may have due work. A lane asks the view only for as many rows
-   * as it has free slots (plus the ones it already has in flight, which still look due), so a
-   * backlog costs nothing per attempt; a lane whose due rows are all taken leaves the set until new
-   * work for it is applied or falls due.
-   */
   private pump(): void {
     const now = Date.now();
     this.discover(now);
     for (const id of this.lanes) {
       if (this.inFlight.size >= this.config.maxInFlight) break;
-      const subscription = this.subscriptions.find(id);
-      if (!subscription || subscription.status !== 'active') {
-        this.lanes.delete(id);
-        continue;
-      }
-      const busy = this.perSubscription.get(id) ?? 0;
-      const free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
-      if (free <= 0) continue;
-      const limit = free + busy + this.appended.size;
-      const rows = this.deliveries.dueFor(id, now, limit);
-      let exhausted = rows.length < limit;
-      let started = 0;
-      for (const delivery of rows) {
-        if (this.inFlight.has(delivery.id) || this.appended.has(delivery.id)) continue;
-        if (started >= free || !this.takeRateToken(subscription, now)) {
-          exhausted = false;
-          break;
-        }
-        this.start(delivery, subscription);
-        started++;
-      }
-      if (exhausted) this.lanes.delete(id);
+      this.pumpLane(id, now);
     }
     this.armTimer(now);
+  }
+
+  /**
+   * A lane is a subscription that may have due work. It keeps a short list of due deliveries read
+   * from the view (candidates), so a freed slot is refilled from memory; the view is asked again
+   * only when the list runs short, and then for no more than the slots, the rows already in flight
+   * (which still look due) and the next few. A lane whose due rows are all taken leaves the set
+   * until new work for it is applied or falls due. Key-ordered lanes keep no spare candidates: the
+   * next of a key becomes eligible only when the one before it ends.
+   */
+  private pumpLane(id: string, now: number): void {
+    const subscription = this.subscriptions.find(id);
+    if (!subscription || subscription.status !== 'active') {
+      this.lanes.delete(id);
+      this.candidates.delete(id);
+      return;
+    }
+    const busy = this.perSubscription.get(id) ?? 0;
+    let free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
+    if (free <= 0) return;
+    let queue = (this.candidates.get(id) ?? []).filter((d) => !this.inFlight.has(d.id) && !this.appended.has(d.id));
+    let exhausted = false;
+    if (queue.length < free) {
+      const limit = free + busy + this.appended.size + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
+      const rows = this.deliveries.dueFor(id, now, limit);
+      queue = rows.filter((d) => !this.inFlight.has(d.id) && !this.appended.has(d.id));
+      exhausted = rows.length < limit;
+    }
+    while (free > 0 && queue.length > 0 && this.takeRateToken(subscription, now)) {
+      this.start(queue.shift()!, subscription);
+      free--;
+    }
+    if (queue.length > 0) this.candidates.set(id, queue);
+    else {
+      this.candidates.delete(id);
+      if (exhausted) this.lanes.delete(id);
+    }
   }
 
   /**
@@ -135,7 +160,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       const left = (this.perSubscription.get(subscription.id) ?? 1) - 1;
       if (left > 0) this.perSubscription.set(subscription.id, left);
       else this.perSubscription.delete(subscription.id);
-      this.wake();
+      // Refill the slot at once from the lane's candidates, without waiting for a pump.
+      if (!this.stopping && this.started && this.lanes.has(subscription.id)) this.pumpLane(subscription.id, Date.now());
     };
     const run = this.attempts
       .run(delivery, subscription, releaseSlot)

@@ -40,10 +40,14 @@ const toEvent = (r: Row): EventRow => ({
   position: BigInt(r.position),
 });
 
+const RECENT_LIMIT = 5_000;
+
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()
 export class EventsProjection extends ReadModelProjection {
   readonly name = 'events';
+  /** Every delivery of an event (fan-out, retries) reads it: keep the latest parsed. */
+  private readonly recent = new Map<string, EventRow>();
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -60,6 +64,7 @@ export class EventsProjection extends ReadModelProjection {
   apply(db: SqlDatabase, stored: StoredEvent): void {
     if (stored.type === 'DeliveriesAdded') {
       const { data } = stored as unknown as DeliveriesAdded;
+      this.recent.delete(`${data.tenantId}/${data.eventId}`);
       const row = prepared(db, 'SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as { deliveries: string } | undefined;
       if (!row) return;
       const deliveries = [...(JSON.parse(row.deliveries) as FanOut[]), ...data.deliveries];
@@ -115,7 +120,14 @@ export class EventsProjection extends ReadModelProjection {
   }
 
   get(tenantId: string, eventId: string): EventRow | undefined {
+    const key = `${tenantId}/${eventId}`;
+    const cached = this.recent.get(key);
+    if (cached) return cached;
     const row = prepared(this.db, 'SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
-    return row ? toEvent(row) : undefined;
+    if (!row) return undefined;
+    const event = toEvent(row);
+    this.recent.set(key, event);
+    if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+    return event;
   }
 }

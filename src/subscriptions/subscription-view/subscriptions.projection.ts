@@ -41,6 +41,9 @@ export class SubscriptionsProjection extends ReadModelProjection {
   readonly name = 'subscriptions';
   /** Every publish routes against its tenant's subscriptions: kept parsed until one of them changes. */
   private readonly byTenant = new Map<string, readonly SubscriptionRow[]>();
+  /** The dispatcher looks a subscription and its secrets up for every attempt: same idea. */
+  private readonly byId = new Map<string, SubscriptionRow | undefined>();
+  private readonly secrets = new Map<string, Array<SealedSecret & { validUntil: string | null }>>();
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -60,6 +63,8 @@ export class SubscriptionsProjection extends ReadModelProjection {
     if (!SUBSCRIPTION_EVENT_TYPES.has(stored.type)) return;
     const event = { type: stored.type, data: stored.data } as SubscriptionEvent;
     this.byTenant.delete(event.data.tenantId);
+    this.byId.delete(event.data.subscriptionId);
+    this.secrets.delete(event.data.subscriptionId);
     const at = (stored.metadata.occurredAt as string | undefined) ?? '';
     const id = event.data.subscriptionId;
     const setStatus = (status: SubscriptionRow['status'], reason: string | null = null) =>
@@ -123,17 +128,26 @@ export class SubscriptionsProjection extends ReadModelProjection {
 
   /** Sealed secrets that sign a request sent at `at`: the current one first, then those in their grace period. */
   signingSecrets(subscriptionId: string, at: string): SealedSecret[] {
-    return prepared(this.db, 
-        `SELECT secret_id AS id, sealed FROM subscription_secrets WHERE subscription_id = ? AND (valid_until IS NULL OR valid_until > ?)
+    let all = this.secrets.get(subscriptionId);
+    if (!all) {
+      all = prepared(
+        this.db,
+        `SELECT secret_id AS id, sealed, valid_until AS validUntil FROM subscription_secrets WHERE subscription_id = ?
          ORDER BY valid_until IS NOT NULL, valid_until DESC`,
-      )
-      .all(subscriptionId, at) as SealedSecret[];
+      ).all(subscriptionId) as Array<SealedSecret & { validUntil: string | null }>;
+      this.secrets.set(subscriptionId, all);
+    }
+    return all.filter((s) => s.validUntil === null || s.validUntil > at).map(({ id, sealed }) => ({ id, sealed }));
   }
 
   /** Any subscription of the tenant, deleted ones included (the dispatcher decides what to do with them). */
   find(id: string): SubscriptionRow | undefined {
+    if (this.byId.has(id)) return this.byId.get(id);
     const row = prepared(this.db, 'SELECT * FROM subscriptions WHERE id = ?').get(id) as Row | undefined;
-    return row ? toRow(row) : undefined;
+    const found = row ? toRow(row) : undefined;
+    if (this.byId.size > 10_000) this.byId.clear();
+    this.byId.set(id, found);
+    return found;
   }
 
   /** Ids of every subscription the tenant ever had, deleted ones included. */
