@@ -51,6 +51,7 @@ const config = {
   phases: (env.BENCH_PHASES ?? 'raw,single,batch,fanout,latency,store,scale').split(',').map((s) => s.trim()).filter(Boolean),
   maxMinutes: number('BENCH_MAX_MINUTES', 40),
   keep: env.BENCH_KEEP === '1',
+  maxConcurrency: env.BENCH_MAX_CONCURRENCY ? Number(env.BENCH_MAX_CONCURRENCY) : 'default (10)',
 };
 if (config.profile && !config.phases.includes('profile')) config.phases.push('profile');
 const RESULTS_DIR = join(ROOT, 'bench/results');

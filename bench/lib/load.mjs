@@ -30,7 +30,9 @@ export async function setUp(service, { rootKey, receiver, eventType, subscriptio
   const before = receiver.count;
   const subs = [];
   for (let i = 0; i < subscriptions; i++) {
-    subs.push(await call('POST', '/v1/subscriptions', admin.key, { url: `${receiver.url}/s${i}`, eventTypes: [eventType], description: `bench ${i}` }));
+    // BENCH_MAX_CONCURRENCY: the subscriptions' maxConcurrency; unset, the product default (10).
+    const concurrency = process.env.BENCH_MAX_CONCURRENCY ? { maxConcurrency: Number(process.env.BENCH_MAX_CONCURRENCY) } : {};
+    subs.push(await call('POST', '/v1/subscriptions', admin.key, { url: `${receiver.url}/s${i}`, eventTypes: [eventType], description: `bench ${i}`, ...concurrency }));
   }
   // Each new subscription gets one webhook.test event: wait for them, so phases start quiet.
   await waitUntil(() => receiver.count - before >= subscriptions, { timeoutMs: 30_000, what: 'test events' });
