@@ -43,7 +43,7 @@ interface PendingAppend {
 }
 
 const PAGE = 1000;
-const TAIL_LIMIT = 10_000;
+const TAIL_LIMIT = 2_000;
 
 /**
  * The embedded ledger: one SQLite file in WAL mode. Appends issued in the same turn of the event

@@ -19,7 +19,7 @@ export function eventHash(event: HashableEvent): string {
     .digest('hex');
 }
 
-const RECENT_LIMIT = 20_000;
+const RECENT_LIMIT = 5_000;
 const recent = new Map<string, string>();
 
 /**

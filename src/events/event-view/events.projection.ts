@@ -40,7 +40,7 @@ const toEvent = (r: Row): EventRow => ({
   position: BigInt(r.position),
 });
 
-const RECENT_LIMIT = 5_000;
+const RECENT_LIMIT = 1_000;
 
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()

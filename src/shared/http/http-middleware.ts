@@ -39,11 +39,17 @@ export function requestContext(metrics: MetricsService): (req: Request, res: Res
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Deeper bodies are refused: the DTO transformation and validation recurse once per level and
+ * overflow the stack a few thousand levels down, which a 256 KiB body easily reaches.
+ */
+const MAX_JSON_DEPTH = 100;
 
 /**
  * Reads and parses JSON bodies ourselves instead of body-parser, so that every failure is a
  * problem+json: 413 past the limit (checked on Content-Length first, then while reading),
- * 415 for another content type, 400 for invalid UTF-8 or JSON.
+ * 415 for another content type, 400 for invalid UTF-8 or JSON, and 400 for JSON we will not
+ * read (see `structureProblem`).
  */
 export function jsonBody(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
@@ -95,8 +101,67 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
       } catch (error) {
         return fail(400, `The body is not valid JSON: ${(error as Error).message}`, 'REQUEST.INVALID_JSON');
       }
+      const refused = structureProblem(text);
+      if (refused) return fail(400, refused.detail, refused.code);
       (req as Request & { rawBody?: string }).rawBody = text;
       next();
     });
   };
+}
+
+interface Level {
+  /** Keys seen so far in this object; null for an array. */
+  keys: Set<string> | null;
+  /** Where the reader is at this level: the last key, or the array index. */
+  at: string | number;
+}
+
+/**
+ * What JSON.parse accepts but a reader must not: nesting past MAX_JSON_DEPTH, a key repeated in
+ * one object (parsers disagree on which one wins, and JSON.parse silently keeps the last), and
+ * a `__proto__` key (a prototype-pollution vector for any code that merges or copies the body).
+ * Runs on text JSON.parse has accepted, so strings are well formed and a string followed by `:`
+ * is a key.
+ */
+function structureProblem(text: string): { code: string; detail: string } | null {
+  const levels: Level[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      if (levels.length === MAX_JSON_DEPTH) return { code: 'REQUEST.TOO_DEEP', detail: `The body nests deeper than ${MAX_JSON_DEPTH} levels` };
+      levels.push(c === '{' ? { keys: new Set(), at: '' } : { keys: null, at: 0 });
+    } else if (c === '}' || c === ']') {
+      levels.pop();
+    } else if (c === ',') {
+      const level = levels[levels.length - 1];
+      if (level?.keys === null) level.at = (level.at as number) + 1;
+    } else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const level = levels[levels.length - 1];
+      if (level?.keys && nextNonSpace(text, end + 1) === ':') {
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        level.at = key;
+        if (key === '__proto__') return { code: 'REQUEST.FORBIDDEN_KEY', detail: `The body holds a "__proto__" key (at ${jsonPath(levels)})` };
+        if (level.keys.has(key)) {
+          return { code: 'REQUEST.DUPLICATE_KEY', detail: `The body repeats a key within one object (at ${jsonPath(levels)})` };
+        }
+        level.keys.add(key);
+      }
+      i = end;
+    }
+  }
+  return null;
+}
+
+function nextNonSpace(text: string, from: number): string | undefined {
+  let i = from;
+  while (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r') i++;
+  return text[i];
+}
+
+/** `$.events[2].data.name`, each key cut to 64 characters so a hostile key cannot bloat the answer. */
+function jsonPath(levels: Level[]): string {
+  return '$' + levels.map(({ at }) => (typeof at === 'number' ? `[${at}]` : `.${JSON.stringify(at.slice(0, 64)).slice(1, -1)}`)).join('');
 }
