@@ -3,6 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { notFound } from '../shared/domain/domain-error.js';
 import { hasPrefix } from '../shared/domain/ids.js';
+import { NoBody } from '../shared/http/no-body.pipe.js';
 import { commandContext, Ctx, type RequestContext, tenantOf } from '../shared/http/request-context.js';
 import { AccessProjection, ApiKeyRow } from './access-view/access.projection.js';
 import { Requires, RootOnly } from './auth/access.decorators.js';
@@ -75,7 +76,7 @@ export class ApiKeysHttpController {
   @Requires('keys:manage')
   @ApiOperation({ summary: 'Revoke an API key; takes effect on the next request' })
   @ApiNoContentResponse()
-  async revoke(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<void> {
+  async revoke(@Param('id') id: string, @NoBody() _body: undefined, @Ctx() ctx: RequestContext): Promise<void> {
     const tenantId = tenantOf(ctx);
     if (!hasPrefix(id, 'key')) throw notFound('API_KEY.NOT_FOUND', `API key ${id} not found`);
     await this.commands.execute(new RevokeApiKeyCommand(id, { ...commandContext(ctx, new Date()), tenantId }));

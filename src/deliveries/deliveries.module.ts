@@ -31,7 +31,8 @@ import { ReplayDeliveryHandler } from './replay-delivery/replay-delivery.handler
 export class DeliveriesModule implements OnApplicationShutdown {
   constructor(private readonly sender: HttpSender) {}
 
+  /** The scheduler has already waited out the grace period: whatever still runs is cut off. */
   async onApplicationShutdown(): Promise<void> {
-    await this.sender.close();
+    await this.sender.destroy();
   }
 }

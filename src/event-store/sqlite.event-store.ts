@@ -85,7 +85,7 @@ export class SqliteEventStore implements EventStore {
         UNIQUE (stream, revision)
       );
       CREATE INDEX IF NOT EXISTS events_by_stream_id ON events (stream, id);
-      CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pad BLOB);
     `);
     this.db.defaultSafeIntegers(true);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -110,7 +110,8 @@ export class SqliteEventStore implements EventStore {
         'SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?',
       ),
       ping: this.db.prepare('SELECT 1'),
-      probe: this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)'),
+      // As large as a big append, so a disk with a few free pages does not pass for writable.
+      probe: this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at, pad) VALUES (1, ?, zeroblob(4194304))'),
     };
   }
 

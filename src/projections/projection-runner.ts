@@ -5,7 +5,15 @@ import { Projection } from './projection.js';
 
 export const READ_MODEL_DB = Symbol('READ_MODEL_DB');
 
-export type RunnerStatus = 'stopped' | 'catching_up' | 'live' | 'reconnecting' | 'failed';
+/** The views cannot show a change that is in the ledger (yet): answered 503, the change itself is kept. */
+export class ReadModelsUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReadModelsUnavailableError';
+  }
+}
+
+export type RunnerStatus = 'stopped' | 'catching_up' | 'live' | 'reconnecting' | 'stalled' | 'failed';
 
 interface Waiter {
   position: bigint;
@@ -81,7 +89,8 @@ export class ProjectionRunner implements OnApplicationShutdown {
   /** Resolves once the views include the event at `position` (read-your-writes for the API). */
   waitFor(position: bigint | null, timeoutMs = 10_000): Promise<void> {
     if (position === null || position <= this.checkpoint) return Promise.resolve();
-    if (this.status === 'failed') return Promise.reject(new Error(`read models are parked: ${this.lastError}`));
+    if (this.status === 'failed') return Promise.reject(new ReadModelsUnavailableError(`read models are parked: ${this.lastError}`));
+    if (this.status === 'stalled') return Promise.reject(new ReadModelsUnavailableError(`read models cannot be written: ${this.lastError}`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         position,
@@ -89,7 +98,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
         reject,
         timer: setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new Error(`read models did not reach position ${position} within ${timeoutMs} ms`));
+          reject(new ReadModelsUnavailableError(`read models did not reach position ${position} within ${timeoutMs} ms`));
         }, timeoutMs),
       };
       this.waiters.push(waiter);
@@ -143,6 +152,8 @@ export class ProjectionRunner implements OnApplicationShutdown {
   }
 
   private afterFlush: Array<() => void> = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stallBackoffMs = 100;
   private caughtUpWaiters: Array<() => void> = [];
 
   private scheduleFlush(then?: () => void): void {
@@ -156,6 +167,8 @@ export class ProjectionRunner implements OnApplicationShutdown {
   }
 
   private flush(): void {
+    // Waiting to retry a write the read-model disk refused: keep buffering until then.
+    if (this.retryTimer) return;
     const batch = this.buffer.filter((e) => e.position > this.checkpoint);
     this.buffer = [];
     if (batch.length > 0 && this.status !== 'failed') {
@@ -167,8 +180,14 @@ export class ProjectionRunner implements OnApplicationShutdown {
             .run(CHECKPOINT, last.toString());
         })();
       } catch (error) {
-        this.park(error as Error, batch);
+        if (isStorageFault(error)) this.stall(error as Error, batch);
+        else this.park(error as Error, batch);
         return;
+      }
+      if (this.status === 'stalled') {
+        this.status = this.caughtUpOnce ? 'live' : 'catching_up';
+        this.stallBackoffMs = 100;
+        this.logger.log({ msg: 'the read-model store writes again; read models resume' });
       }
       this.checkpoint = last;
       this.releaseWaiters();
@@ -179,6 +198,23 @@ export class ProjectionRunner implements OnApplicationShutdown {
     for (const callback of callbacks) callback();
   }
 
+  /**
+   * The read-model disk refused the write (full, read-only, busy): nothing is wrong with the
+   * events, so keep them and try again with backoff; not ready meanwhile.
+   */
+  private stall(error: Error, batch: StoredEvent[]): void {
+    this.buffer = [...batch, ...this.buffer];
+    if (this.status !== 'stalled') this.logger.error({ msg: 'the read-model store cannot write; retrying', error: error.message });
+    this.status = 'stalled';
+    this.lastError = error.message;
+    this.rejectWaiters(`read models cannot be written: ${error.message}`);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.flush();
+    }, this.stallBackoffMs);
+    this.stallBackoffMs = Math.min(this.stallBackoffMs * 2, 5000);
+  }
+
   private park(error: Error, batch: StoredEvent[]): void {
     this.status = 'failed';
     this.lastError = error.message;
@@ -187,12 +223,16 @@ export class ProjectionRunner implements OnApplicationShutdown {
       error: error.message,
       firstPosition: batch[0]?.position.toString(),
     });
+    this.rejectWaiters(`read models are parked: ${error.message}`);
+    void this.subscription?.close();
+  }
+
+  private rejectWaiters(message: string): void {
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(new Error(`read models are parked: ${error.message}`));
+      waiter.reject(new ReadModelsUnavailableError(message));
     }
     this.waiters = [];
-    void this.subscription?.close();
   }
 
   private releaseWaiters(): void {
@@ -208,8 +248,16 @@ export class ProjectionRunner implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.subscription?.close();
     await this.loop?.catch(() => undefined);
     this.status = 'stopped';
   }
+}
+
+const STORAGE_FAULTS = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|PROTOCOL)/;
+
+function isStorageFault(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && STORAGE_FAULTS.test(code);
 }

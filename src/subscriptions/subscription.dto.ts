@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
@@ -84,6 +85,7 @@ export class SubscriptionFieldsDto {
 
   @ApiPropertyOptional({ type: RetryPolicyDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => RetryPolicyDto)
   retryPolicy?: RetryPolicyDto;
@@ -116,6 +118,7 @@ export class SubscriptionFieldsDto {
 
   @ApiPropertyOptional({ type: SignatureDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => SignatureDto)
   signature?: SignatureDto;

@@ -6,6 +6,7 @@ import { CONFIG, type Config } from '../config/config.js';
 import { notFound } from '../shared/domain/domain-error.js';
 import { hasPrefix } from '../shared/domain/ids.js';
 import { decodeCursor, encodeCursor } from '../shared/http/cursor.js';
+import { NoBody } from '../shared/http/no-body.pipe.js';
 import { commandContext, Ctx, type RequestContext, tenantOf } from '../shared/http/request-context.js';
 import { ChangeSubscriptionStatusCommand, StatusChange } from './change-subscription-status/change-subscription-status.command.js';
 import { CreateSubscriptionCommand } from './create-subscription/create-subscription.command.js';
@@ -82,7 +83,7 @@ export class SubscriptionsHttpController {
   @Requires('subscriptions:write')
   @ApiOperation({ summary: 'Delete (disconnect) a subscription; its pending retries are cancelled' })
   @ApiNoContentResponse()
-  async remove(@Param('id') id: string, @Ctx() ctx: RequestContext): Promise<void> {
+  async remove(@Param('id') id: string, @NoBody() _body: undefined, @Ctx() ctx: RequestContext): Promise<void> {
     await this.changeStatus(id, 'delete', ctx);
   }
 
@@ -91,7 +92,7 @@ export class SubscriptionsHttpController {
   @Requires('subscriptions:operate')
   @ApiOperation({ summary: 'Pause: deliveries are held and sent on resume' })
   @ApiOkResponse({ type: SubscriptionResponse })
-  pause(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+  pause(@Param('id') id: string, @NoBody() _body: undefined, @Ctx() ctx: RequestContext) {
     return this.changeStatus(id, 'pause', ctx);
   }
 
@@ -100,7 +101,7 @@ export class SubscriptionsHttpController {
   @Requires('subscriptions:operate')
   @ApiOperation({ summary: 'Resume a paused subscription, or enable a disabled one again' })
   @ApiOkResponse({ type: SubscriptionResponse })
-  resume(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+  resume(@Param('id') id: string, @NoBody() _body: undefined, @Ctx() ctx: RequestContext) {
     return this.changeStatus(id, 'resume', ctx);
   }
 
@@ -109,7 +110,7 @@ export class SubscriptionsHttpController {
   @Requires('subscriptions:operate')
   @ApiOperation({ summary: 'Disable: nothing is sent, pending retries are cancelled (reason operator)' })
   @ApiOkResponse({ type: SubscriptionResponse })
-  disable(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+  disable(@Param('id') id: string, @NoBody() _body: undefined, @Ctx() ctx: RequestContext) {
     return this.changeStatus(id, 'disable', ctx);
   }
 
@@ -117,7 +118,7 @@ export class SubscriptionsHttpController {
   @HttpCode(202)
   @Requires('subscriptions:operate')
   @ApiOperation({ summary: 'Send a webhook.test event to this subscription; its attempt is recorded with trigger test' })
-  async test(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+  async test(@Param('id') id: string, @NoBody() _body: undefined, @Ctx() ctx: RequestContext) {
     const published = await this.commands.execute(new SendTestEventCommand(this.checkId(id), this.context(ctx)));
     return { eventId: published.id, deliveryId: published.deliveries[0]!.id };
   }

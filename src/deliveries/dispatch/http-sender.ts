@@ -63,6 +63,11 @@ export class HttpSender {
     return this.agent.close();
   }
 
+  /** Aborts every request still running: used at shutdown once the grace period is over. */
+  destroy(): Promise<void> {
+    return this.agent.destroy();
+  }
+
   private async exchange(attempt: SendRequest, signal: AbortSignal) {
     const response = await request(attempt.url, {
       dispatcher: this.agent,

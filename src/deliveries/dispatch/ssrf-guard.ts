@@ -24,6 +24,8 @@ const SPECIAL_PURPOSE = [
   '::/96', '100::/64', '2001::/23', '2001:db8::/32', '3fff::/20', 'fc00::/7', 'fe80::/10', 'ff00::/8',
 ].map(parseCidr);
 
+/** Only global unicast IPv6 is ever a webhook target; the forms that carry an IPv4 are judged by it first. */
+const GLOBAL_UNICAST = parseCidr('2000::/3');
 const MAPPED = parseCidr('::ffff:0:0/96');
 const NAT64 = parseCidr('64:ff9b::/96');
 const NAT64_LOCAL = parseCidr('64:ff9b:1::/48');
@@ -52,6 +54,7 @@ function isBlocked(address: Address, allowed: AllowList): boolean {
 }
 
 function isSpecialPurpose(address: Address): boolean {
+  if (address.family === 6 && !contains(GLOBAL_UNICAST, address)) return true;
   return SPECIAL_PURPOSE.some((network) => contains(network, address));
 }
 

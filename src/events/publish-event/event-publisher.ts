@@ -65,7 +65,9 @@ export class EventPublisher {
     };
     try {
       const result = await this.ledger.append(stream, [event], 'no_stream', null, context);
-      await this.runner.waitFor(result.position);
+      // The event is durable: that is what 202 promises. Read-your-writes is a courtesy a stalled
+      // read model may not give, and never a reason to answer an error for a stored event.
+      await this.runner.waitFor(result.position).catch(() => undefined);
       return toPublished(event, false);
     } catch (error) {
       if (!(error instanceof WrongExpectedRevisionError)) throw error;

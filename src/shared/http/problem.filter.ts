@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../event-store/event-store.port.js';
+import { ReadModelsUnavailableError } from '../../projections/projection-runner.js';
 import { DomainError, ErrorCategory } from '../domain/domain-error.js';
 import { FieldError, problem, Problem, sendProblem } from './problem.js';
 import type { HookledgerRequest } from './request-context.js';
@@ -51,6 +52,9 @@ export class ProblemFilter implements ExceptionFilter {
     if (error instanceof DomainError) return problem(STATUS[error.category], error.message, { code: error.code });
     if (error instanceof WrongExpectedRevisionError) {
       return problem(409, 'The resource was changed concurrently; retry the request', { code: 'LEDGER.CONFLICT' });
+    }
+    if (error instanceof ReadModelsUnavailableError) {
+      return problem(503, 'The change is recorded in the ledger, but the views cannot show it yet. Retry the read later.', { code: 'READ_MODELS.UNAVAILABLE' });
     }
     if (error instanceof EventStoreUnavailableError) {
       return problem(503, 'The ledger is unavailable; nothing was recorded. Retry later.', { code: 'LEDGER.UNAVAILABLE' });

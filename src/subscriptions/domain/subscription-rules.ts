@@ -47,7 +47,7 @@ export function headerMapProblem(value: unknown): string | null {
     if (nameProblem) return nameProblem;
     if (typeof headerValue !== 'string') return `the value of "${name}" must be a string`;
     if (Buffer.byteLength(headerValue) > 1024) return `the value of "${name}" is over 1 KiB`;
-    if (/[\r\n\0]/.test(headerValue)) return `the value of "${name}" must not contain line breaks`;
+    if (!/^[\t\x20-\x7e]*$/.test(headerValue)) return `the value of "${name}" must be printable ASCII (tab allowed)`;
   }
   return null;
 }
