@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLedger, readStream } from '../support/ledger-file.js';
-import { eventually, Receiver, Received } from '../support/receiver.js';
+import { eventually, Receiver, Received, isTestEvent } from '../support/receiver.js';
 import { createTenant, Service } from '../support/service.js';
 
-const isTest = (r: Received) => r.body.includes('webhook.test');
 
 describe('crash recovery', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -21,9 +20,9 @@ describe('crash recovery', () => {
       return seen.get(id)!;
     };
     // First try of each event: 500 (a retry gets scheduled). Later tries: 200.
-    const flaky = await Receiver.start((r) => (isTest(r) ? { status: 204 } : count(r) === 1 ? { status: 500 } : { status: 200 }));
+    const flaky = await Receiver.start((r) => (isTestEvent(r) ? { status: 204 } : count(r) === 1 ? { status: 500 } : { status: 200 }));
     // First try of each event never answers (in flight at the crash). Later tries: 200.
-    const stuck = await Receiver.start((r) => (isTest(r) ? { status: 204 } : count(r) === 1 ? { status: 200, hang: true } : { status: 200 }));
+    const stuck = await Receiver.start((r) => (isTestEvent(r) ? { status: 204 } : count(r) === 1 ? { status: 200, hang: true } : { status: 200 }));
     cleanup.push(() => flaky.close(), () => stuck.close());
 
     const tenant = await createTenant(service);

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStream } from '../support/ledger-file.js';
-import { Answer, eventually, Receiver, Received } from '../support/receiver.js';
+import { Answer, eventually, Receiver, Received, isTestEvent } from '../support/receiver.js';
 import { Api, createTenant, Service, TenantKeys } from '../support/service.js';
 
-const isTest = (r: Received) => r.headers['webhook-id'] !== undefined && r.body.includes('webhook.test');
 
 describe('delivery lifecycle', () => {
   let service: Service;
@@ -44,14 +43,14 @@ describe('delivery lifecycle', () => {
     await operator.post(`/v1/subscriptions/${sub.id}/pause`);
     for (let n = 0; n < 5; n++) await publisher.post('/v1/events', { type, data: { n } });
     await new Promise((resolve) => setTimeout(resolve, 300)); // nothing may arrive while paused
-    expect(r.received.filter((q) => !isTest(q))).toHaveLength(0);
+    expect(r.received.filter((q) => !isTestEvent(q))).toHaveLength(0);
     await operator.post(`/v1/subscriptions/${sub.id}/resume`);
     await r.waitFor(6);
-    expect(r.received.filter((q) => !isTest(q)).map((q) => JSON.parse(q.body).data.n)).toEqual([0, 1, 2, 3, 4]);
+    expect(r.received.filter((q) => !isTestEvent(q)).map((q) => JSON.parse(q.body).data.n)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('cancels pending retries at once when the subscription is deleted, each with a DeliveryCancelled record', async () => {
-    const { r, sub, type } = await setUp((req) => ({ status: isTest(req) ? 204 : 503 }), { retryPolicy: { schedule: ['0s', '1h'] } });
+    const { r, sub, type } = await setUp((req) => ({ status: isTestEvent(req) ? 204 : 503 }), { retryPolicy: { schedule: ['0s', '1h'] } });
     const published = await publisher.post('/v1/events', { type, data: {} });
     const deliveryId = published.body.deliveries[0].id;
     await eventually(() => streamOf(deliveryId).some((e) => e.type === 'RetryScheduled'), 10_000, 'a scheduled retry');
@@ -61,7 +60,7 @@ describe('delivery lifecycle', () => {
       return s.at(-1)?.type === 'DeliveryCancelled' ? s : undefined;
     }, 10_000, 'the cancellation');
     expect(events.at(-1)!.data.reason).toBe('subscription deleted');
-    expect(r.received.filter((q) => !isTest(q))).toHaveLength(1);
+    expect(r.received.filter((q) => !isTestEvent(q))).toHaveLength(1);
   });
 
   it('sends a test event on POST /test, recorded with trigger test', async () => {
@@ -77,14 +76,14 @@ describe('delivery lifecycle', () => {
   });
 
   it('delivers one key at a time in publish order, without holding up another key', async () => {
-    const { r, type } = await setUp((req) => (isTest(req) ? { status: 204 } : { status: 200, delayMs: JSON.parse(req.body).data.key === 'A' ? 25 : 0 }), {
+    const { r, type } = await setUp((req) => (isTestEvent(req) ? { status: 204 } : { status: 200, delayMs: JSON.parse(req.body).data.key === 'A' ? 25 : 0 }), {
       ordering: 'key',
     });
     const publishedA: string[] = [];
     for (let n = 0; n < 50; n++) publishedA.push((await publisher.post('/v1/events', { type, data: { key: 'A', n }, orderingKey: 'A' })).body.id);
     await publisher.post('/v1/events', { type, data: { key: 'B', n: 0 }, orderingKey: 'B' });
     await r.waitFor(52, 30_000);
-    const real = r.received.filter((q) => !isTest(q));
+    const real = r.received.filter((q) => !isTestEvent(q));
     const a = real.filter((q) => JSON.parse(q.body).data.key === 'A');
     expect(a.map((q) => JSON.parse(q.body).data.n)).toEqual(Array.from({ length: 50 }, (_, n) => n));
     for (let i = 1; i < a.length; i++) expect(a[i]!.at - a[i - 1]!.at).toBeGreaterThanOrEqual(20);
@@ -93,24 +92,24 @@ describe('delivery lifecycle', () => {
   });
 
   it('publishes operational events to subscriptions that ask for them, and never about themselves', async () => {
-    const ops = await Receiver.start((req) => ({ status: req.body.includes('"hookledger.delivery.failed"') && !isTest(req) ? 500 : 204 }));
+    const ops = await Receiver.start((req) => ({ status: req.body.includes('"hookledger.delivery.failed"') && !isTestEvent(req) ? 500 : 204 }));
     receivers.push(ops);
     const opsSub = await admin.post('/v1/subscriptions', { url: ops.url, eventTypes: ['hookledger.*'], retryPolicy: { schedule: ['0s', '50ms'] } });
     expect(opsSub.status).toBe(201);
     await ops.waitFor(1);
 
-    const failing = await setUp((req) => ({ status: isTest(req) ? 204 : 400 }));
+    const failing = await setUp((req) => ({ status: isTestEvent(req) ? 204 : 400 }));
     const failed = await publisher.post('/v1/events', { type: failing.type, data: {} });
-    const recovering = await setUp((req, call) => ({ status: isTest(req) ? 204 : call === 2 ? 500 : 200 }));
+    const recovering = await setUp((req, call) => ({ status: isTestEvent(req) ? 204 : call === 2 ? 500 : 200 }));
     const recovered = await publisher.post('/v1/events', { type: recovering.type, data: {} });
-    const gone = await setUp((req) => ({ status: isTest(req) ? 204 : 410 }));
+    const gone = await setUp((req) => ({ status: isTestEvent(req) ? 204 : 410 }));
     await publisher.post('/v1/events', { type: gone.type, data: {} });
     await admin.post(`/v1/subscriptions/${recovering.sub.id}/rotate-secret`, {});
 
     // Distinct notifications: a failed notification is retried, so it may arrive more than once.
     const types = () => [
       ...new Map(
-        ops.received.filter((q) => !isTest(q)).map((q) => [q.headers['webhook-id'], JSON.parse(q.body) as { type: string; data: Record<string, unknown> }]),
+        ops.received.filter((q) => !isTestEvent(q)).map((q) => [q.headers['webhook-id'], JSON.parse(q.body) as { type: string; data: Record<string, unknown> }]),
       ).values(),
     ];
     await eventually(() => {
@@ -132,7 +131,7 @@ describe('delivery lifecycle', () => {
 describe('a subscription failing for the configured window', () => {
   it('is disabled with reason failing and its pending retries are cancelled', async () => {
     const service = await Service.start({ env: { HOOKLEDGER_DISABLE_FAILING_AFTER: '1s' } });
-    const r = await Receiver.start((req) => ({ status: isTest(req) ? 500 : 500 }));
+    const r = await Receiver.start((req) => ({ status: isTestEvent(req) ? 500 : 500 }));
     try {
       const tenant = await createTenant(service);
       const admin = service.api(tenant.keys.admin.key);

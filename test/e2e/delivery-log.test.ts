@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLedger } from '../support/ledger-file.js';
-import { eventually, Receiver, Received } from '../support/receiver.js';
+import { eventually, Receiver, Received, isTestEvent } from '../support/receiver.js';
 import { Api, createTenant, Service, TenantKeys } from '../support/service.js';
 
-const isTest = (r: Received) => r.body.includes('webhook.test');
 
 describe('delivery log, history, replay and routing', () => {
   let service: Service;
@@ -67,7 +66,7 @@ describe('delivery log, history, replay and routing', () => {
   });
 
   it('filters by status, event, type and time, and rejects bad queries', async () => {
-    const r = await receiver((req: Received) => ({ status: isTest(req) ? 204 : 400 }));
+    const r = await receiver((req: Received) => ({ status: isTestEvent(req) ? 204 : 400 }));
     const sub = await admin.post('/v1/subscriptions', { url: r.url, eventTypes: ['filt.*'] });
     const published = await publisher.post('/v1/events', { type: 'filt.bad', data: {} });
     const deliveryId = published.body.deliveries[0].id;
@@ -90,7 +89,7 @@ describe('delivery log, history, replay and routing', () => {
 
   it('replays a finally failed delivery after the receiver is fixed: same webhook-id and body, the operator named in its history', async () => {
     let broken = true;
-    const r = await receiver((req: Received) => ({ status: isTest(req) ? 204 : broken ? 400 : 200 }));
+    const r = await receiver((req: Received) => ({ status: isTestEvent(req) ? 204 : broken ? 400 : 200 }));
     await admin.post('/v1/subscriptions', { url: r.url, eventTypes: ['replay.*'] });
     const published = await publisher.post('/v1/events', { type: 'replay.me', data: { order: 7 } });
     const deliveryId = published.body.deliveries[0].id;
@@ -102,7 +101,7 @@ describe('delivery log, history, replay and routing', () => {
       const got = await auditor.get(`/v1/deliveries/${deliveryId}`);
       return got.body.status === 'succeeded' ? got.body : undefined;
     });
-    const sent = r.received.filter((q) => !isTest(q));
+    const sent = r.received.filter((q) => !isTestEvent(q));
     expect(sent).toHaveLength(2);
     expect(sent[1]!.headers['webhook-id']).toBe(sent[0]!.headers['webhook-id']);
     expect(sent[1]!.body).toBe(sent[0]!.body);
@@ -114,7 +113,7 @@ describe('delivery log, history, replay and routing', () => {
   });
 
   it('answers 409 to a replay while an attempt is scheduled, 404 to another tenant, 403 to roles without it', async () => {
-    const r = await receiver((req: Received) => ({ status: isTest(req) ? 204 : 503 }));
+    const r = await receiver((req: Received) => ({ status: isTestEvent(req) ? 204 : 503 }));
     await admin.post('/v1/subscriptions', { url: r.url, eventTypes: ['busy.*'], retryPolicy: { schedule: ['0s', '1h'] } });
     const published = await publisher.post('/v1/events', { type: 'busy.x', data: {} });
     const deliveryId = published.body.deliveries[0].id;

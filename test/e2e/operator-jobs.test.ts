@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLedger, readStream } from '../support/ledger-file.js';
-import { eventually, Receiver, Received } from '../support/receiver.js';
+import { eventually, isTestEvent, Receiver } from '../support/receiver.js';
 import { createTenant, Service } from '../support/service.js';
 
-const isTest = (r: Received) => r.body.includes('webhook.test');
 
 describe('bulk replay and backfill jobs', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -15,7 +14,7 @@ describe('bulk replay and backfill jobs', () => {
     const service = await Service.start();
     cleanup.push(() => service.dispose());
     let broken = true;
-    const r = await Receiver.start((req) => ({ status: isTest(req) ? 204 : broken ? 400 : 200 }));
+    const r = await Receiver.start((req) => ({ status: isTestEvent(req) ? 204 : broken ? 400 : 200 }));
     cleanup.push(() => r.close());
     const tenant = await createTenant(service);
     const admin = service.api(tenant.keys.admin.key);
@@ -55,7 +54,7 @@ describe('bulk replay and backfill jobs', () => {
       expect(stream.find((e) => e.type === 'ReplayRequested')!.metadata.actor).toMatchObject({ name: 'operator-key' });
     }
     const perId = new Map<string, number>();
-    for (const q of r.received.filter((x) => !isTest(x))) perId.set(q.headers['webhook-id'] as string, (perId.get(q.headers['webhook-id'] as string) ?? 0) + 1);
+    for (const q of r.received.filter((x) => !isTestEvent(x))) perId.set(q.headers['webhook-id'] as string, (perId.get(q.headers['webhook-id'] as string) ?? 0) + 1);
     // Replays are requested once (the ledger above); a replay attempt in flight at the crash is sent
     // again after it (at-least-once), so only those may arrive a third time.
     expect([...perId.values()].every((n) => n >= 2)).toBe(true);
@@ -90,7 +89,7 @@ describe('bulk replay and backfill jobs', () => {
     const second = await operator.post(`/v1/subscriptions/${sub.body.id}/backfill`, { since });
     expect(second.body.total).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 300)); // a wrong second fan-out would arrive now
-    const ids = late.received.filter((q) => !isTest(q)).map((q) => q.headers['webhook-id']);
+    const ids = late.received.filter((q) => !isTestEvent(q)).map((q) => q.headers['webhook-id']);
     expect(ids.sort()).toEqual([published[0], published[2], published[4]].sort());
     const added = readStream(service.dataDir, `event-${tenant.tenantId}.${published[0]}`).map((e) => e.type);
     expect(added).toEqual(['EventCreated', 'DeliveriesAdded']);

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dumpReadModel } from '../support/ledger-file.js';
-import { eventually, Receiver, Received } from '../support/receiver.js';
+import { eventually, isTestEvent, Receiver } from '../support/receiver.js';
 import { createTenant, Service } from '../support/service.js';
 
-const isTest = (r: Received) => r.body.includes('webhook.test');
 
 describe('npm run projections:rebuild', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -15,7 +14,7 @@ describe('npm run projections:rebuild', () => {
   it('rebuilds every view from the ledger identical to the live ones after a busy scenario', async () => {
     const service = await Service.start();
     cleanup.push(() => service.dispose());
-    const flaky = await Receiver.start((req, call) => ({ status: isTest(req) ? 204 : call % 3 === 0 ? 200 : call % 3 === 1 ? 500 : 400 }));
+    const flaky = await Receiver.start((req, call) => ({ status: isTestEvent(req) ? 204 : call % 3 === 0 ? 200 : call % 3 === 1 ? 500 : 400 }));
     const ok = await Receiver.start();
     cleanup.push(() => flaky.close(), () => ok.close());
     const tenant = await createTenant(service);

@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStream } from '../support/ledger-file.js';
-import { Answer, eventually, Received, Receiver } from '../support/receiver.js';
+import { Answer, eventually, Received, Receiver, isTestEvent } from '../support/receiver.js';
 import { createTenant, Service } from '../support/service.js';
 
-const isTest = (r: Received) => r.body.includes('"webhook.test"');
 
 describe('graceful shutdown on SIGTERM', () => {
   const cleanup: Array<() => Promise<void>> = [];
@@ -15,7 +14,7 @@ describe('graceful shutdown on SIGTERM', () => {
   async function inFlight(grace: string, answer: (r: Received) => Answer, count: number) {
     const service = await Service.start({ env: { HOOKLEDGER_SHUTDOWN_GRACE: grace } });
     cleanup.push(() => service.dispose());
-    const receiver = await Receiver.start((r) => (isTest(r) ? { status: 204 } : answer(r)));
+    const receiver = await Receiver.start((r) => (isTestEvent(r) ? { status: 204 } : answer(r)));
     cleanup.push(() => receiver.close());
     const tenant = await createTenant(service);
     const admin = service.api(tenant.keys.admin.key);

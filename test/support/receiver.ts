@@ -84,3 +84,6 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The `webhook.test` event every new subscription gets (its type is in the data too, for raw payloads). */
+export const isTestEvent = (request: Received): boolean => request.body.includes('webhook.test');
