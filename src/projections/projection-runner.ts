@@ -51,9 +51,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DB) private readonly db: SqlDatabase,
   ) {
-    const row = prepared(db, 'SELECT position FROM checkpoints WHERE name = ?').get(CHECKPOINT) as
-      | { position: string }
-      | undefined;
+    const row = prepared(db, 'SELECT position FROM checkpoints WHERE name = ?').get(CHECKPOINT) as { position: string } | undefined;
     this.checkpoint = row ? BigInt(row.position) : -1n;
   }
 
@@ -90,7 +88,8 @@ export class ProjectionRunner implements OnApplicationShutdown {
   waitFor(position: bigint | null, timeoutMs = 10_000): Promise<void> {
     if (position === null || position <= this.checkpoint) return Promise.resolve();
     if (this.status === 'failed') return Promise.reject(new ReadModelsUnavailableError(`read models are parked: ${this.lastError}`));
-    if (this.status === 'stalled') return Promise.reject(new ReadModelsUnavailableError(`read models cannot be written: ${this.lastError}`));
+    if (this.status === 'stalled')
+      return Promise.reject(new ReadModelsUnavailableError(`read models cannot be written: ${this.lastError}`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         position,
@@ -127,13 +126,14 @@ export class ProjectionRunner implements OnApplicationShutdown {
     const subscription = this.store.subscribeToAll(this.checkpoint >= 0n ? { after: this.checkpoint } : {});
     this.subscription = subscription;
     subscription.caughtUp.then(
-      () => this.scheduleFlush(() => {
-        this.caughtUpOnce = true;
-        if (this.status === 'catching_up') this.status = 'live';
-        const waiters = this.caughtUpWaiters;
-        this.caughtUpWaiters = [];
-        for (const resolve of waiters) resolve();
-      }),
+      () =>
+        this.scheduleFlush(() => {
+          this.caughtUpOnce = true;
+          if (this.status === 'catching_up') this.status = 'live';
+          const waiters = this.caughtUpWaiters;
+          this.caughtUpWaiters = [];
+          for (const resolve of waiters) resolve();
+        }),
       () => undefined,
     );
     try {
@@ -176,8 +176,10 @@ export class ProjectionRunner implements OnApplicationShutdown {
       try {
         this.db.transaction(() => {
           for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
-          prepared(this.db, 'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position')
-            .run(CHECKPOINT, last.toString());
+          prepared(
+            this.db,
+            'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+          ).run(CHECKPOINT, last.toString());
         })();
       } catch (error) {
         if (isStorageFault(error)) this.stall(error as Error, batch);

@@ -48,9 +48,14 @@ export class AccessProjection extends ReadModelProjection {
         );
         return;
       case 'ApiKeyIssued':
-        prepared(db, 
-          'INSERT OR IGNORE INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        ).run(event.data.keyId, event.data.tenantId, event.data.name, event.data.role, event.data.keyHash, event.data.issuedAt);
+        prepared(db, 'INSERT OR IGNORE INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+          event.data.keyId,
+          event.data.tenantId,
+          event.data.name,
+          event.data.role,
+          event.data.keyHash,
+          event.data.issuedAt,
+        );
         return;
       case 'ApiKeyRevoked':
         prepared(db, 'UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(event.data.revokedAt, event.data.keyId);

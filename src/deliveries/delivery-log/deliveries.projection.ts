@@ -142,7 +142,8 @@ export class DeliveriesProjection extends ReadModelProjection {
       default:
         break;
     }
-    prepared(db, 
+    prepared(
+      db,
       `UPDATE deliveries SET state = ?, status = ?, attempts = ?, revision = ?, last_hash = ?, due_at = ?, trigger = ?, updated_at = ?
        WHERE id = ?`,
     ).run(
@@ -174,9 +175,19 @@ export class DeliveriesProjection extends ReadModelProjection {
 
   private insertDeliveries(
     db: SqlDatabase,
-    source: { tenantId: string; eventId: string; eventType: string; orderingKey: string | null; seq: number; at: string; trigger: Trigger; deliveries: FanOut[] },
+    source: {
+      tenantId: string;
+      eventId: string;
+      eventType: string;
+      orderingKey: string | null;
+      seq: number;
+      at: string;
+      trigger: Trigger;
+      deliveries: FanOut[];
+    },
   ): void {
-    const insert = prepared(db, 
+    const insert = prepared(
+      db,
       `INSERT OR IGNORE INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, seq, ordering_key, status, attempts,
        state, revision, due_at, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, -1, ?, ?, ?, ?)`,
     );
@@ -202,8 +213,7 @@ export class DeliveriesProjection extends ReadModelProjection {
   private backfilled(db: SqlDatabase, stored: StoredEvent): void {
     const { data } = stored as unknown as DeliveriesAdded;
     const event = prepared(db, 'SELECT type, ordering_key FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
-      | { type: string; ordering_key: string | null }
-      | undefined;
+      { type: string; ordering_key: string | null } | undefined;
     if (!event) return;
     this.insertDeliveries(db, {
       tenantId: data.tenantId,
@@ -237,14 +247,18 @@ export class DeliveriesProjection extends ReadModelProjection {
     if (filter.subscriptionId) add('d.subscription_id = ?', filter.subscriptionId);
     if (filter.eventId) add('d.event_id = ?', filter.eventId);
     if (filter.eventType) add('d.event_type = ?', filter.eventType);
-    if (filter.status) add(filter.status === 'pending' ? "d.status IN ('pending', 'scheduled')" : 'd.status = ?', ...(filter.status === 'pending' ? [] : [filter.status]));
+    if (filter.status)
+      add(
+        filter.status === 'pending' ? "d.status IN ('pending', 'scheduled')" : 'd.status = ?',
+        ...(filter.status === 'pending' ? [] : [filter.status]),
+      );
     if (filter.from) add('d.created_at >= ?', filter.from);
     if (filter.to) add('d.created_at < ?', filter.to);
     if (filter.before) add('(d.seq < ? OR (d.seq = ? AND d.id < ?))', filter.before.seq, filter.before.seq, filter.before.id);
-    return prepared(this.db, 
-        `SELECT ${LOG_COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.seq DESC, d.id DESC LIMIT ?`,
-      )
-      .all(...params, limit) as DeliveryLogRow[];
+    return prepared(
+      this.db,
+      `SELECT ${LOG_COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.seq DESC, d.id DESC LIMIT ?`,
+    ).all(...params, limit) as DeliveryLogRow[];
   }
 
   logEntry(id: string): DeliveryLogRow | undefined {
@@ -277,10 +291,10 @@ export class DeliveriesProjection extends ReadModelProjection {
   /** Subscriptions with deliveries falling due in (after, upTo]: `after` null for all due by `upTo`. */
   subscriptionsDue(after: number | null, upTo: number): string[] {
     return (
-      prepared(this.db, 'SELECT DISTINCT subscription_id AS id FROM deliveries WHERE due_at IS NOT NULL AND due_at > ? AND due_at <= ?').all(
-        after ?? -1,
-        upTo,
-      ) as Array<{ id: string }>
+      prepared(
+        this.db,
+        'SELECT DISTINCT subscription_id AS id FROM deliveries WHERE due_at IS NOT NULL AND due_at > ? AND due_at <= ?',
+      ).all(after ?? -1, upTo) as Array<{ id: string }>
     ).map((r) => r.id);
   }
 
@@ -293,11 +307,11 @@ export class DeliveriesProjection extends ReadModelProjection {
   /** Open deliveries of subscriptions that were disabled or deleted: to be cancelled. */
   orphaned(limit: number): DeliveryRow[] {
     return (
-      prepared(this.db, 
-          `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+      prepared(
+        this.db,
+        `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
            WHERE d.status IN ('pending', 'scheduled') AND s.status IN ('disabled', 'deleted') LIMIT ?`,
-        )
-        .all(limit) as Row[]
+      ).all(limit) as Row[]
     ).map(toDelivery);
   }
 
@@ -305,21 +319,21 @@ export class DeliveriesProjection extends ReadModelProjection {
   idsForReplay(subscriptionId: string, since: string, until: string | null, statuses: string[]): string[] {
     const marks = statuses.map(() => '?').join(', ');
     return (
-      prepared(this.db, 
-          `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN (${marks}) AND created_at >= ? AND (? IS NULL OR created_at < ?)
+      prepared(
+        this.db,
+        `SELECT id FROM deliveries WHERE subscription_id = ? AND status IN (${marks}) AND created_at >= ? AND (? IS NULL OR created_at < ?)
            ORDER BY seq, id`,
-        )
-        .all(subscriptionId, ...statuses, since, until, until) as Array<{ id: string }>
+      ).all(subscriptionId, ...statuses, since, until, until) as Array<{ id: string }>
     ).map((r) => r.id);
   }
 
   /** Subscriptions failing without a success since before `since`, still active or paused. */
   failingSince(since: string): Array<{ subscriptionId: string; tenantId: string; failingSince: string }> {
-    return prepared(this.db, 
-        `SELECT h.subscription_id AS subscriptionId, s.tenant_id AS tenantId, h.failing_since AS failingSince
+    return prepared(
+      this.db,
+      `SELECT h.subscription_id AS subscriptionId, s.tenant_id AS tenantId, h.failing_since AS failingSince
          FROM subscription_health h JOIN subscriptions s ON s.id = h.subscription_id
          WHERE h.failing_since <= ? AND s.status IN ('active', 'paused')`,
-      )
-      .all(since) as Array<{ subscriptionId: string; tenantId: string; failingSince: string }>;
+    ).all(since) as Array<{ subscriptionId: string; tenantId: string; failingSince: string }>;
   }
 }

@@ -65,15 +65,21 @@ export class EventsProjection extends ReadModelProjection {
     if (stored.type === 'DeliveriesAdded') {
       const { data } = stored as unknown as DeliveriesAdded;
       this.recent.delete(`${data.tenantId}/${data.eventId}`);
-      const row = prepared(db, 'SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as { deliveries: string } | undefined;
+      const row = prepared(db, 'SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
+        { deliveries: string } | undefined;
       if (!row) return;
       const deliveries = [...(JSON.parse(row.deliveries) as FanOut[]), ...data.deliveries];
-      prepared(db, 'UPDATE events SET deliveries = ? WHERE tenant_id = ? AND id = ?').run(JSON.stringify(deliveries), data.tenantId, data.eventId);
+      prepared(db, 'UPDATE events SET deliveries = ? WHERE tenant_id = ? AND id = ?').run(
+        JSON.stringify(deliveries),
+        data.tenantId,
+        data.eventId,
+      );
       return;
     }
     if (stored.type !== 'EventCreated') return;
     const { data } = stored as unknown as EventCreated;
-    prepared(db, 
+    prepared(
+      db,
       `INSERT OR IGNORE INTO events (tenant_id, id, type, data, ordering_key, created_at, deliveries, test, position, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -92,28 +98,29 @@ export class EventsProjection extends ReadModelProjection {
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
   list(tenantId: string, filter: { type?: string; from?: string; to?: string; before?: number }, limit: number): EventRow[] {
-    const rows = prepared(this.db, 
-        `SELECT * FROM events WHERE tenant_id = ? AND (? IS NULL OR type = ?) AND (? IS NULL OR created_at >= ?)
+    const rows = prepared(
+      this.db,
+      `SELECT * FROM events WHERE tenant_id = ? AND (? IS NULL OR type = ?) AND (? IS NULL OR created_at >= ?)
          AND (? IS NULL OR created_at < ?) AND (? IS NULL OR seq < ?) ORDER BY seq DESC LIMIT ?`,
-      )
-      .all(
-        tenantId,
-        filter.type ?? null,
-        filter.type ?? null,
-        filter.from ?? null,
-        filter.from ?? null,
-        filter.to ?? null,
-        filter.to ?? null,
-        filter.before ?? null,
-        filter.before ?? null,
-        limit,
-      ) as Row[];
+    ).all(
+      tenantId,
+      filter.type ?? null,
+      filter.type ?? null,
+      filter.from ?? null,
+      filter.from ?? null,
+      filter.to ?? null,
+      filter.to ?? null,
+      filter.before ?? null,
+      filter.before ?? null,
+      limit,
+    ) as Row[];
     return rows.map(toEvent);
   }
 
   /** Every event of the tenant created in the window, oldest first. */
   *inWindow(tenantId: string, since: string, until: string | null): Generator<EventRow> {
-    const statement = prepared(this.db, 
+    const statement = prepared(
+      this.db,
       'SELECT * FROM events WHERE tenant_id = ? AND created_at >= ? AND (? IS NULL OR created_at < ?) ORDER BY seq',
     );
     for (const row of statement.iterate(tenantId, since, until, until) as Iterable<Row>) yield toEvent(row);

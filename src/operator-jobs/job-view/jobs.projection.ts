@@ -40,7 +40,8 @@ export class JobsProjection extends ReadModelProjection {
     switch (event.type) {
       case 'JobStarted': {
         const d = event.data;
-        prepared(db, 
+        prepared(
+          db,
           `INSERT OR IGNORE INTO jobs (id, tenant_id, kind, subscription_id, status, total, done, applied, skipped, created_at, updated_at)
            VALUES (?, ?, ?, ?, 'running', ?, 0, 0, 0, ?, ?)`,
         ).run(d.jobId, d.tenantId, d.kind, d.subscriptionId, d.total, d.startedAt, d.startedAt);

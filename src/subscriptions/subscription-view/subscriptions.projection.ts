@@ -71,7 +71,8 @@ export class SubscriptionsProjection extends ReadModelProjection {
       prepared(db, 'UPDATE subscriptions SET status = ?, disabled_reason = ?, updated_at = ? WHERE id = ?').run(status, reason, at, id);
     switch (event.type) {
       case 'SubscriptionCreated':
-        prepared(db, 
+        prepared(
+          db,
           'INSERT OR IGNORE INTO subscriptions (id, tenant_id, status, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
         ).run(id, event.data.tenantId, 'active', JSON.stringify(event.data.config), event.data.createdAt, event.data.createdAt);
         prepared(db, 'INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(
@@ -102,9 +103,20 @@ export class SubscriptionsProjection extends ReadModelProjection {
       case 'SubscriptionSecretRotated': {
         const { secret, previousSecretId, previousValidUntil, rotatedAt } = event.data;
         prepared(db, 'UPDATE subscriptions SET updated_at = ? WHERE id = ?').run(at, id);
-        prepared(db, 'UPDATE subscription_secrets SET valid_until = ? WHERE subscription_id = ? AND secret_id = ?').run(previousValidUntil, id, previousSecretId);
-        prepared(db, 'DELETE FROM subscription_secrets WHERE subscription_id = ? AND valid_until IS NOT NULL AND valid_until <= ?').run(id, rotatedAt);
-        prepared(db, 'INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(id, secret.id, secret.sealed);
+        prepared(db, 'UPDATE subscription_secrets SET valid_until = ? WHERE subscription_id = ? AND secret_id = ?').run(
+          previousValidUntil,
+          id,
+          previousSecretId,
+        );
+        prepared(db, 'DELETE FROM subscription_secrets WHERE subscription_id = ? AND valid_until IS NOT NULL AND valid_until <= ?').run(
+          id,
+          rotatedAt,
+        );
+        prepared(db, 'INSERT OR IGNORE INTO subscription_secrets (subscription_id, secret_id, sealed) VALUES (?, ?, ?)').run(
+          id,
+          secret.id,
+          secret.sealed,
+        );
         return;
       }
     }
@@ -112,17 +124,19 @@ export class SubscriptionsProjection extends ReadModelProjection {
 
   /** A live (not deleted) subscription of the tenant. */
   get(tenantId: string, id: string): SubscriptionRow | undefined {
-    const row = prepared(this.db, "SELECT * FROM subscriptions WHERE id = ? AND tenant_id = ? AND status <> 'deleted'")
-      .get(id, tenantId) as Row | undefined;
+    const row = prepared(this.db, "SELECT * FROM subscriptions WHERE id = ? AND tenant_id = ? AND status <> 'deleted'").get(
+      id,
+      tenantId,
+    ) as Row | undefined;
     return row ? toRow(row) : undefined;
   }
 
   list(tenantId: string, options: { status?: string; after?: string; limit: number }): SubscriptionRow[] {
-    const rows = prepared(this.db, 
-        `SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted'
+    const rows = prepared(
+      this.db,
+      `SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted'
          AND (? IS NULL OR status = ?) AND (? IS NULL OR id > ?) ORDER BY id LIMIT ?`,
-      )
-      .all(tenantId, options.status ?? null, options.status ?? null, options.after ?? null, options.after ?? null, options.limit) as Row[];
+    ).all(tenantId, options.status ?? null, options.status ?? null, options.after ?? null, options.after ?? null, options.limit) as Row[];
     return rows.map(toRow);
   }
 
@@ -152,14 +166,18 @@ export class SubscriptionsProjection extends ReadModelProjection {
 
   /** Ids of every subscription the tenant ever had, deleted ones included. */
   everIdsOfTenant(tenantId: string): string[] {
-    return (prepared(this.db, 'SELECT id FROM subscriptions WHERE tenant_id = ? ORDER BY id').all(tenantId) as Array<{ id: string }>).map((r) => r.id);
+    return (prepared(this.db, 'SELECT id FROM subscriptions WHERE tenant_id = ? ORDER BY id').all(tenantId) as Array<{ id: string }>).map(
+      (r) => r.id,
+    );
   }
 
   /** Every live subscription of the tenant (fan-out decisions). */
   allOfTenant(tenantId: string): readonly SubscriptionRow[] {
     let rows = this.byTenant.get(tenantId);
     if (!rows) {
-      rows = (prepared(this.db, "SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]).map(toRow);
+      rows = (
+        prepared(this.db, "SELECT * FROM subscriptions WHERE tenant_id = ? AND status <> 'deleted' ORDER BY id").all(tenantId) as Row[]
+      ).map(toRow);
       this.byTenant.set(tenantId, rows);
     }
     return rows;
