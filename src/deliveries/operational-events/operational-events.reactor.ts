@@ -4,8 +4,8 @@ import { OPERATIONAL_PREFIX } from '../../events/domain/event.events.js';
 import { EventsProjection } from '../../events/event-view/events.projection.js';
 import { EventInput, EventPublisher } from '../../events/publish-event/event-publisher.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
-import type { SubscriptionEvent } from '../../subscriptions/domain/subscription.events.js';
-import type { DeliveryEvent } from '../domain/delivery.events.js';
+import type { SubscriptionDisabled, SubscriptionSecretRotated } from '../../subscriptions/domain/subscription.events.js';
+import type { DeliveryFailed, DeliverySucceeded } from '../domain/delivery.events.js';
 
 type Emitted = { tenantId: string; event: EventInput };
 
@@ -36,56 +36,50 @@ export class OperationalEventsReactor implements OnApplicationBootstrap {
   }
 
   private toOperational(stored: StoredEvent): Emitted | null {
-    const event = { type: stored.type, data: stored.data } as DeliveryEvent | SubscriptionEvent | { type: string; data: unknown };
-    switch (event.type) {
-      case 'DeliveryFailed':
+    switch (stored.type) {
+      case 'DeliveryFailed': {
+        const data = stored.data as DeliveryFailed['data'];
+        return this.aboutDelivery(data, 'failed', { reason: data.reason });
+      }
       case 'DeliverySucceeded': {
-        const data = (event as Extract<DeliveryEvent, { type: 'DeliveryFailed' | 'DeliverySucceeded' }>).data;
-        if (event.type === 'DeliverySucceeded' && !(data as { afterFailures: boolean }).afterFailures) return null;
-        const source = this.events.get(data.tenantId, data.eventId);
-        if (!source || source.test || source.type.startsWith(OPERATIONAL_PREFIX)) return null;
-        const failed = event.type === 'DeliveryFailed';
-        return {
-          tenantId: data.tenantId,
-          event: {
-            type: failed ? 'hookledger.delivery.failed' : 'hookledger.delivery.recovered',
-            id: `hl.delivery.${failed ? 'failed' : 'recovered'}.${data.deliveryId}.${data.attempts}`,
-            data: {
-              deliveryId: data.deliveryId,
-              eventId: data.eventId,
-              eventType: source.type,
-              subscriptionId: data.subscriptionId,
-              attempts: data.attempts,
-              ...(failed ? { reason: (data as { reason: string }).reason } : {}),
-            },
-          },
-        };
+        const data = stored.data as DeliverySucceeded['data'];
+        return data.afterFailures ? this.aboutDelivery(data, 'recovered', {}) : null;
       }
       case 'SubscriptionDisabled': {
-        const { data } = event as Extract<SubscriptionEvent, { type: 'SubscriptionDisabled' }>;
-        return {
-          tenantId: data.tenantId,
-          event: {
-            type: 'hookledger.subscription.disabled',
-            id: `hl.subscription.disabled.${stored.id}`,
-            data: { subscriptionId: data.subscriptionId, reason: data.reason, detail: data.detail, disabledAt: data.disabledAt },
-          },
-        };
+        const data = stored.data as SubscriptionDisabled['data'];
+        return operational(data.tenantId, 'hookledger.subscription.disabled', `hl.subscription.disabled.${stored.id}`, {
+          subscriptionId: data.subscriptionId,
+          reason: data.reason,
+          detail: data.detail,
+          disabledAt: data.disabledAt,
+        });
       }
       case 'SubscriptionSecretRotated': {
-        const { data } = event as Extract<SubscriptionEvent, { type: 'SubscriptionSecretRotated' }>;
-        return {
-          tenantId: data.tenantId,
-          event: {
-            type: 'hookledger.subscription.secret_rotated',
-            id: `hl.subscription.secret_rotated.${stored.id}`,
-            data: { subscriptionId: data.subscriptionId, secretId: data.secret.id, previousSecretId: data.previousSecretId, previousValidUntil: data.previousValidUntil },
-          },
-        };
+        const data = stored.data as SubscriptionSecretRotated['data'];
+        return operational(data.tenantId, 'hookledger.subscription.secret_rotated', `hl.subscription.secret_rotated.${stored.id}`, {
+          subscriptionId: data.subscriptionId,
+          secretId: data.secret.id,
+          previousSecretId: data.previousSecretId,
+          previousValidUntil: data.previousValidUntil,
+        });
       }
       default:
         return null;
     }
+  }
+
+  /** Deliveries of test and operational events never cause one: no recursion. */
+  private aboutDelivery(data: DeliveryFailed['data'] | DeliverySucceeded['data'], outcome: 'failed' | 'recovered', extra: Record<string, unknown>): Emitted | null {
+    const source = this.events.get(data.tenantId, data.eventId);
+    if (!source || source.test || source.type.startsWith(OPERATIONAL_PREFIX)) return null;
+    return operational(data.tenantId, `hookledger.delivery.${outcome}`, `hl.delivery.${outcome}.${data.deliveryId}.${data.attempts}`, {
+      deliveryId: data.deliveryId,
+      eventId: data.eventId,
+      eventType: source.type,
+      subscriptionId: data.subscriptionId,
+      attempts: data.attempts,
+      ...extra,
+    });
   }
 
   private async publish({ tenantId, event }: Emitted): Promise<void> {
@@ -95,4 +89,8 @@ export class OperationalEventsReactor implements OnApplicationBootstrap {
       this.logger.error({ msg: 'could not publish an operational event', type: event.type, id: event.id, error: (error as Error).message });
     }
   }
+}
+
+function operational(tenantId: string, type: string, id: string, data: Record<string, unknown>): Emitted {
+  return { tenantId, event: { type, id, data } };
 }
