@@ -12,6 +12,8 @@ export interface EventToAppend {
   type: string;
   data: unknown;
   metadata: Record<string, unknown>;
+  /** `data` and `metadata` already serialised, when the caller has them (the ledger hashes them): stores may use them as they are. */
+  json?: { data: string; metadata: string };
 }
 
 export interface StoredEvent {

@@ -13,6 +13,7 @@ import {
   SubscribeToAllOptions,
   WrongExpectedRevisionError,
 } from './event-store.port.js';
+import { SqliteWriterThread, WriteItem, WriteOutcome, WriteReply } from './sqlite-writer.js';
 
 /** `full` survives power loss (an fsync per commit); `normal` survives a process crash only. */
 export type SqliteSynchronous = 'full' | 'normal';
@@ -46,9 +47,10 @@ const PAGE = 1000;
 const TAIL_LIMIT = 2_000;
 
 /**
- * The embedded ledger: one SQLite file in WAL mode. Appends issued in the same turn of the event
- * loop are committed together in one transaction (group commit); each promise settles only after
- * that transaction committed, so an acknowledged event is on disk.
+ * The embedded ledger: one SQLite file in WAL mode. Appends are committed by a writer thread
+ * (`SqliteWriterThread`): those issued while it is busy, or in the same turn of the event loop, go
+ * together in one transaction (group commit); each promise settles only after that transaction
+ * committed, so an acknowledged event is on disk. Reads use this thread's own connection.
  */
 export class SqliteEventStore implements EventStore {
   readonly name = 'sqlite';
@@ -65,8 +67,12 @@ export class SqliteEventStore implements EventStore {
    * takes them from here instead of reading back and parsing rows it was just woken for.
    */
   private tail: StoredEvent[] = [];
-  private written: StoredEvent[] = [];
   private readonly statements;
+  private readonly writer: SqliteWriterThread;
+  private committing = false;
+  private drained: (() => void) | null = null;
+  /** `ping`s waiting to probe the writer after a failed commit. */
+  private probes: Array<(reply: WriteReply) => void> = [];
 
   constructor(options: SqliteEventStoreOptions) {
     this.db = new Database(options.file);
@@ -84,22 +90,15 @@ export class SqliteEventStore implements EventStore {
         metadata TEXT    NOT NULL,
         UNIQUE (stream, revision)
       );
-      CREATE INDEX IF NOT EXISTS events_by_stream_id ON events (stream, id);
+      -- Repeated appends are found by revision (see SqliteWriterThread); the by-id index is no longer kept.
+      DROP INDEX IF EXISTS events_by_stream_id;
       CREATE TABLE IF NOT EXISTS write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pad BLOB);
     `);
     this.db.defaultSafeIntegers(true);
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.appended.setMaxListeners(0);
+    this.writer = new SqliteWriterThread({ file: options.file, synchronous: options.synchronous });
     this.statements = {
-      lastRevision: this.db.prepare<[string], { revision: bigint }>(
-        'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-      ),
-      findId: this.db.prepare<[string, string], { revision: bigint; position: bigint }>(
-        'SELECT revision, position FROM events WHERE stream = ? AND id = ?',
-      ),
-      insert: this.db.prepare(
-        'INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
       forwards: this.db.prepare<[string, bigint, number], EventRow>(
         'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
       ),
@@ -110,8 +109,6 @@ export class SqliteEventStore implements EventStore {
         'SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?',
       ),
       ping: this.db.prepare('SELECT 1'),
-      // As large as a big append, so a disk with a few free pages does not pass for writable.
-      probe: this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at, pad) VALUES (1, ?, zeroblob(4194304))'),
     };
   }
 
@@ -119,81 +116,78 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return Promise.reject(new EventStoreUnavailableError('event store is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ stream, events, expected: expectedRevision, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
   }
 
-  private flush(): void {
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.committing || (this.queue.length === 0 && this.probes.length === 0)) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /** Sends what was appended since the last commit to the writer thread as one transaction. */
+  private async flush(): Promise<void> {
     this.flushScheduled = false;
+    if (this.committing) return;
+    if (this.probes.length > 0) return this.probe();
+    if (this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
-    this.written = [];
+    this.committing = true;
+    let reply: WriteReply;
     try {
-      this.db.transaction(() => {
-        for (const item of batch) outcomes.push(this.appendInTransaction(item));
-      })();
+      reply = await this.writer.commit(batch.map(toWriteItem));
     } catch (error) {
-      this.lastWriteError = error as Error;
-      const failure = new EventStoreUnavailableError('the event store could not commit', { cause: error });
+      reply = { ok: false, message: (error as Error).message, code: null };
+    }
+    this.committing = false;
+    if (!reply.ok) {
+      this.lastWriteError = Object.assign(new Error(reply.message), { code: reply.code });
+      const failure = new EventStoreUnavailableError('the event store could not commit', { cause: this.lastWriteError });
       for (const item of batch) item.reject(failure);
+    } else {
+      this.lastWriteError = null;
+      batch.forEach((item, i) => this.settle(item, reply.outcomes[i]!));
+      if (this.tail.length > TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
+      this.appended.emit('appended');
+    }
+    if (this.closed) this.drained?.();
+    this.scheduleFlush();
+  }
+
+  private async probe(): Promise<void> {
+    const probes = this.probes;
+    this.probes = [];
+    this.committing = true;
+    const reply = await this.writer.probe().catch((error: Error): WriteReply => ({ ok: false, message: error.message, code: null }));
+    this.committing = false;
+    for (const resolve of probes) resolve(reply);
+    if (this.closed) this.drained?.();
+    this.scheduleFlush();
+  }
+
+  private settle(item: PendingAppend, outcome: WriteOutcome): void {
+    if (!outcome.ok) {
+      const actual = outcome.actual === 'no_stream' ? 'no_stream' : BigInt(outcome.actual);
+      item.reject(new WrongExpectedRevisionError(item.stream, item.expected, actual));
       return;
     }
-    this.lastWriteError = null;
-    this.tail.push(...this.written);
-    if (this.tail.length > TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.result);
-      else item.reject(outcome.error);
-    });
-    this.appended.emit('appended');
-  }
-
-  private appendInTransaction(item: PendingAppend): { ok: true; result: AppendResult } | { ok: false; error: unknown } {
-    const { stream, events, expected } = item;
-    const last = this.statements.lastRevision.get(stream)?.revision;
-    const repeated = this.repeatedAppend(stream, events, expected);
-    if (repeated) return { ok: true, result: repeated };
-    if (!revisionMatches(expected, last)) {
-      return { ok: false, error: new WrongExpectedRevisionError(stream, expected, last ?? 'no_stream') };
-    }
-    let revision = last ?? -1n;
-    let position = 0n;
-    for (const event of events) {
-      revision += 1n;
-      const info = this.statements.insert.run(
-        stream,
-        revision,
-        event.id,
-        event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata),
+    if (outcome.first !== null) {
+      const firstRevision = BigInt(outcome.nextRevision - item.events.length + 1);
+      item.events.forEach((event, i) =>
+        this.tail.push({
+          id: event.id,
+          type: event.type,
+          streamName: item.stream,
+          revision: firstRevision + BigInt(i),
+          position: BigInt(outcome.first! + i),
+          data: event.data,
+          metadata: event.metadata,
+        }),
       );
-      position = BigInt(info.lastInsertRowid);
-      this.written.push({ id: event.id, type: event.type, streamName: stream, revision, position, data: event.data, metadata: event.metadata });
     }
-    if (events.length === 0) position = -1n;
-    return { ok: true, result: { nextRevision: revision, position } };
-  }
-
-  /**
-   * An append whose every event id already sits in the stream, in order, right after the expected
-   * revision, was already made: answer its original result and write nothing.
-   */
-  private repeatedAppend(stream: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult | null {
-    if (events.length === 0) return null;
-    const found = events.map((e) => this.statements.findId.get(stream, e.id));
-    if (found.some((f) => f === undefined)) return null;
-    const first = found[0]!.revision;
-    const consecutive = found.every((f, i) => f!.revision === first + BigInt(i));
-    const expectedFirst = expected === 'no_stream' ? 0n : typeof expected === 'bigint' ? expected + 1n : first;
-    if (!consecutive || first !== expectedFirst) return null;
-    const lastFound = found[found.length - 1]!;
-    return { nextRevision: lastFound.revision, position: lastFound.position };
+    item.resolve({ nextRevision: BigInt(outcome.nextRevision), position: BigInt(outcome.position) });
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
@@ -294,27 +288,31 @@ export class SqliteEventStore implements EventStore {
       this.statements.ping.get();
       return;
     }
-    try {
-      this.db.transaction(() => this.statements.probe.run(Date.now()))();
-      this.lastWriteError = null;
-    } catch (error) {
-      throw new EventStoreUnavailableError(`the event store cannot write: ${(error as Error).message}`, { cause: error });
-    }
+    // Through the writer's own connection, between two commits: is it the writer that can write again?
+    const reply = await new Promise<WriteReply>((resolve) => {
+      this.probes.push(resolve);
+      this.scheduleFlush();
+    });
+    if (!reply.ok) throw new EventStoreUnavailableError(`the event store cannot write: ${reply.message}`);
+    this.lastWriteError = null;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.queue.length > 0) this.flush();
+    // What was accepted before close is still committed.
+    if (this.committing || this.queue.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = () => {
+          if (!this.committing && this.queue.length === 0) resolve();
+        };
+        this.scheduleFlush();
+      });
+    }
+    await this.writer.close();
     this.appended.emit('appended');
     this.db.close();
   }
-}
-
-function revisionMatches(expected: ExpectedRevision, last: bigint | undefined): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return last === undefined;
-  return last === expected;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
@@ -326,5 +324,18 @@ function toStoredEvent(row: EventRow): StoredEvent {
     position: BigInt(row.position),
     data: JSON.parse(row.data),
     metadata: JSON.parse(row.metadata),
+  };
+}
+
+function toWriteItem(item: PendingAppend): WriteItem {
+  return {
+    stream: item.stream,
+    expected: typeof item.expected === 'bigint' ? item.expected.toString() : item.expected,
+    events: item.events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      data: e.json?.data ?? JSON.stringify(e.data),
+      metadata: e.json?.metadata ?? JSON.stringify(e.metadata),
+    })),
   };
 }

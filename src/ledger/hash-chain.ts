@@ -19,6 +19,16 @@ export function eventHash(event: HashableEvent): string {
     .digest('hex');
 }
 
+/**
+ * The same hash from `data` and `metadata` already serialised (an array's JSON is its elements'
+ * JSON joined by commas), so an appended event is serialised once, for its hash and its row.
+ */
+export function serialisedEventHash(id: string, type: string, dataJson: string, metadataJson: string): string {
+  return createHash('sha256')
+    .update(`[${JSON.stringify(id)},${JSON.stringify(type)},${dataJson},${metadataJson}]`)
+    .digest('hex');
+}
+
 const RECENT_LIMIT = 5_000;
 const recent = new Map<string, string>();
 

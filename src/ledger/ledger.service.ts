@@ -9,7 +9,7 @@ import {
   StoredEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port.js';
-import { eventHash, rememberHash, storedEventHash } from './hash-chain.js';
+import { rememberHash, serialisedEventHash, storedEventHash } from './hash-chain.js';
 import { CommandContext, LedgerMetadata } from './ledger-context.js';
 
 export interface LoadedStream<State> {
@@ -95,15 +95,12 @@ export class Ledger {
         occurredAt: context.now.toISOString(),
         prevHash,
       };
-      const toAppend: EventToAppend = {
-        id: randomUUID(),
-        type: event.type,
-        data: event.data,
-        metadata: metadata as unknown as Record<string, unknown>,
-      };
-      prevHash = eventHash(toAppend);
-      rememberHash(toAppend.id, prevHash);
-      return toAppend;
+      const id = randomUUID();
+      // Serialised once: for the hash and for the store. Data that JSON cannot hold is null, as in an array.
+      const json = { data: JSON.stringify(event.data) ?? 'null', metadata: JSON.stringify(metadata) };
+      prevHash = serialisedEventHash(id, event.type, json.data, json.metadata);
+      rememberHash(id, prevHash);
+      return { id, type: event.type, data: event.data, metadata: metadata as unknown as Record<string, unknown>, json };
     });
   }
 }
