@@ -43,7 +43,9 @@ export abstract class JoiningProjection extends ReadModelProjection {
     for await (const page of ledgerPages(this.store, PAGE, from)) {
       const within = page.filter((event) => event.position <= until);
       this.db.transaction(() => {
+        this.beginBatch?.();
         for (const event of within) this.apply(this.db, event);
+        this.endBatch?.(this.db);
         if (within.length > 0) this.joinedThrough(within[within.length - 1]!.position);
       })();
       if (within.length < page.length) break;

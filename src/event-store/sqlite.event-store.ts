@@ -149,7 +149,8 @@ export class SqliteEventStore implements EventStore {
     } else {
       this.lastWriteError = null;
       batch.forEach((item, i) => this.settle(item, reply.outcomes[i]!));
-      if (this.tail.length > TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
+      // Trimmed now and then, not at every commit: a copy of the whole tail each time costs more than it keeps.
+      if (this.tail.length > 2 * TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
       this.appended.emit('appended');
     }
     if (this.closed) this.drained?.();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RecentCache } from '../shared/recent-cache.js';
 
 export interface HashableEvent {
   id: string;
@@ -29,8 +30,7 @@ export function serialisedEventHash(id: string, type: string, dataJson: string, 
     .digest('hex');
 }
 
-const RECENT_LIMIT = 5_000;
-const recent = new Map<string, string>();
+const recent = new RecentCache<string, string>({ entries: 5_000 });
 
 /**
  * The hash of an event this process appended a moment ago is asked for again when its projections
@@ -39,7 +39,6 @@ const recent = new Map<string, string>();
  */
 export function rememberHash(id: string, hash: string): void {
   recent.set(id, hash);
-  if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
 }
 
 export function storedEventHash(event: HashableEvent): string {

@@ -1,6 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { randomBytes } from 'node:crypto';
 import { CONFIG, type Config } from '../config/config.js';
 import { ReplayDeliveryCommand } from '../deliveries/replay-delivery/replay-delivery.command.js';
 import { eventDecider } from '../events/domain/event.decider.js';
@@ -10,7 +9,7 @@ import type { CommandContext, LedgerMetadata } from '../ledger/ledger-context.js
 import { Ledger } from '../ledger/ledger.service.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { DomainError } from '../shared/domain/domain-error.js';
-import { prefixedId } from '../shared/domain/ids.js';
+import { newId } from '../shared/crypto/random-ids.js';
 import { SubscriptionsProjection } from '../subscriptions/subscription-view/subscriptions.projection.js';
 import { jobDecider, JobState } from './domain/job.decider.js';
 import { jobStream } from './domain/job.events.js';
@@ -105,7 +104,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     const subscription = this.subscriptions.get(job.tenantId, job.subscriptionId);
     if (!event || !subscription) return 'skipped';
     const delivery = {
-      deliveryId: prefixedId('dlv', context.now.getTime(), randomBytes(10)),
+      deliveryId: newId('dlv', context.now.getTime()),
       subscriptionId: subscription.id,
       ordered: subscription.config.ordering === 'key' && event.orderingKey !== null,
     };

@@ -175,7 +175,9 @@ export class ProjectionRunner implements OnApplicationShutdown {
       const last = batch[batch.length - 1]!.position;
       try {
         this.db.transaction(() => {
+          for (const projection of this.projections) projection.beginBatch?.();
           for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
+          for (const projection of this.projections) projection.endBatch?.(this.db);
           prepared(
             this.db,
             'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',

@@ -11,4 +11,11 @@ export interface Projection {
   /** Creates the projection's tables; runs at every start, so it must be idempotent. */
   migrate(db: SqlDatabase): void;
   apply(db: SqlDatabase, event: StoredEvent): void;
+  /**
+   * Optional, for a projection that gathers a batch's changes and writes them once (a row changed by
+   * several events of the batch written once): `beginBatch` before the batch's first `apply`,
+   * `endBatch` after its last, inside the same transaction. A failed batch is begun again.
+   */
+  beginBatch?(): void;
+  endBatch?(db: SqlDatabase): void;
 }

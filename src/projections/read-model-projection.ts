@@ -15,6 +15,8 @@ export abstract class ReadModelProjection implements Projection, OnModuleInit {
 
   abstract migrate(db: SqlDatabase): void;
   abstract apply(db: SqlDatabase, event: StoredEvent): void;
+  beginBatch?(): void;
+  endBatch?(db: SqlDatabase): void;
 
   onModuleInit(): void {
     this.runner.register(this);

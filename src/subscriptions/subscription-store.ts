@@ -5,7 +5,7 @@ import { Ledger } from '../ledger/ledger.service.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SecretBox } from '../shared/crypto/secret-box.js';
 import { notFound } from '../shared/domain/domain-error.js';
-import { prefixedId } from '../shared/domain/ids.js';
+import { newId } from '../shared/crypto/random-ids.js';
 import { SubscriptionCommand, subscriptionDecider, SubscriptionState } from './domain/subscription.decider.js';
 import { SealedSecret, subscriptionStream } from './domain/subscription.events.js';
 import { SubscriptionRow, SubscriptionsProjection } from './subscription-view/subscriptions.projection.js';
@@ -41,7 +41,7 @@ export class SubscriptionStore {
   /** A new signing secret (the caller's, or 32 random bytes), sealed for the ledger. */
   newSecret(now: Date, given?: string): { clear: string; sealed: SealedSecret } {
     const clear = given ?? `whsec_${randomBytes(32).toString('base64')}`;
-    return { clear, sealed: { id: prefixedId('sec', now.getTime(), randomBytes(10)), sealed: this.secretBox.seal(clear) } };
+    return { clear, sealed: { id: newId('sec', now.getTime()), sealed: this.secretBox.seal(clear) } };
   }
 
   openSecret(sealed: SealedSecret): string {

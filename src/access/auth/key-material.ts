@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { prefixedId } from '../../shared/domain/ids.js';
+import { newId } from '../../shared/crypto/random-ids.js';
 
 /**
  * A key is `hlk_<id>_<secret>`: the id part finds the stored hash without a scan, the 32 random
@@ -15,7 +15,7 @@ export interface GeneratedKey {
 }
 
 export function generateApiKey(now: Date): GeneratedKey {
-  const keyId = prefixedId('key', now.getTime(), randomBytes(10));
+  const keyId = newId('key', now.getTime());
   const key = `hlk_${keyId.slice(4)}_${randomBytes(32).toString('base64url')}`;
   return { keyId, key, keyHash: hashKey(key) };
 }

@@ -1,8 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { randomBytes } from 'node:crypto';
 import { Ledger } from '../../ledger/ledger.service.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
-import { prefixedId } from '../../shared/domain/ids.js';
+import { newId } from '../../shared/crypto/random-ids.js';
 import { tenantStream } from '../domain/access.events.js';
 import { tenantDecider } from '../domain/tenant.decider.js';
 import { CreatedTenant, CreateTenantCommand } from './create-tenant.command.js';
@@ -15,7 +14,7 @@ export class CreateTenantHandler implements ICommandHandler<CreateTenantCommand>
   ) {}
 
   async execute({ name, context }: CreateTenantCommand): Promise<CreatedTenant> {
-    const tenantId = prefixedId('ten', context.now.getTime(), randomBytes(10));
+    const tenantId = newId('ten', context.now.getTime());
     const createdAt = context.now.toISOString();
     const result = await this.ledger.decide(
       tenantStream(tenantId),

@@ -12,6 +12,7 @@ import { JoiningProjection } from '../joining-projection.js';
 @Injectable()
 export class LedgerHeadsProjection extends JoiningProjection {
   readonly name = 'ledger-heads';
+  private readonly heads = new Map<string, { tenantId: string | null; revision: bigint; hash: string }>();
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -22,14 +23,29 @@ export class LedgerHeadsProjection extends JoiningProjection {
     `);
   }
 
-  apply(db: SqlDatabase, stored: StoredEvent): void {
+  override beginBatch(): void {
+    this.heads.clear();
+  }
+
+  /** Only a stream's last event in the batch makes its head. */
+  apply(_db: SqlDatabase, stored: StoredEvent): void {
     const tenantId = stored.metadata.tenantId;
-    prepared(
+    this.heads.set(stored.streamName, {
+      tenantId: typeof tenantId === 'string' ? tenantId : null,
+      revision: stored.revision,
+      hash: storedEventHash(stored),
+    });
+  }
+
+  override endBatch(db: SqlDatabase): void {
+    const upsert = prepared(
       db,
       `INSERT INTO ledger_heads (stream, tenant_id, revision, hash) VALUES (?, ?, ?, ?)
        ON CONFLICT (stream) DO UPDATE SET tenant_id = excluded.tenant_id, revision = excluded.revision, hash = excluded.hash
        WHERE excluded.revision > ledger_heads.revision`,
-    ).run(stored.streamName, typeof tenantId === 'string' ? tenantId : null, stored.revision, storedEventHash(stored));
+    );
+    for (const [stream, head] of this.heads) upsert.run(stream, head.tenantId, head.revision, head.hash);
+    this.heads.clear();
   }
 
   /** The tenant's heads, by stream name: one small entry per stream. */

@@ -56,6 +56,18 @@ const toDelivery = (r: Row): DeliveryRow => ({
   createdAt: r.created_at,
 });
 
+/** A delivery's row as the batch being applied leaves it. */
+interface DeliveryChange {
+  state: DeliveryState;
+  trigger: Trigger;
+  createdAt: string;
+  revision: number;
+  lastHash: string | null;
+  dueAt: number | null;
+  updatedAt: string;
+  lastAttempt: { status: number | null; error: string | null } | null;
+}
+
 export interface DeliveryLogFilter {
   subscriptionId?: string;
   eventId?: string;
@@ -91,6 +103,10 @@ export interface DeliveryLogRow {
 @Injectable()
 export class DeliveriesProjection extends ReadModelProjection {
   readonly name = 'deliveries';
+  /** Deliveries changed by the batch being applied, written at its end. */
+  private readonly changed = new Map<string, DeliveryChange>();
+  /** Per subscription in this batch: a success seen, and the first failure after the last success. */
+  private readonly health = new Map<string, { succeeded: boolean; failingSince: string | null }>();
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -112,51 +128,87 @@ export class DeliveriesProjection extends ReadModelProjection {
     `);
   }
 
+  override beginBatch(): void {
+    this.changed.clear();
+    this.health.clear();
+  }
+
   apply(db: SqlDatabase, stored: StoredEvent): void {
     if (stored.type === 'EventCreated') return this.fanOut(db, stored);
     if (stored.type === 'DeliveriesAdded') return this.backfilled(db, stored);
     if (!DELIVERY_EVENT_TYPES.has(stored.type)) return;
     const event = { type: stored.type, data: stored.data } as DeliveryEvent;
-    const row = prepared(db, 'SELECT * FROM deliveries WHERE id = ?').get(event.data.deliveryId) as Row | undefined;
-    if (!row) return;
-    const state = deliveryDecider.evolve(JSON.parse(row.state) as DeliveryState, event);
+    const change = this.changed.get(event.data.deliveryId) ?? this.load(db, event.data.deliveryId);
+    if (!change) return;
+    change.state = deliveryDecider.evolve(change.state, event);
     let dueAt: number | null = null;
-    let trigger = row.trigger;
     switch (event.type) {
       case 'AttemptMade':
-        prepared(db, 'UPDATE deliveries SET last_status = ?, last_error = ? WHERE id = ?').run(
-          event.data.response?.status ?? null,
-          event.data.error?.class ?? null,
-          row.id,
-        );
-        this.recordHealth(db, event.data.subscriptionId, event.data.outcome === 'succeeded', event.data.startedAt);
+        change.lastAttempt = { status: event.data.response?.status ?? null, error: event.data.error?.class ?? null };
+        this.recordHealth(event.data.subscriptionId, event.data.outcome === 'succeeded', event.data.startedAt);
         break;
       case 'RetryScheduled':
         dueAt = Date.parse(event.data.dueAt);
-        trigger = 'retry';
+        change.trigger = 'retry';
         break;
       case 'ReplayRequested':
         dueAt = Date.parse(event.data.requestedAt);
-        trigger = 'replay';
+        change.trigger = 'replay';
         break;
       default:
         break;
     }
-    prepared(
+    change.dueAt = dueAt;
+    change.revision = Number(stored.revision);
+    change.lastHash = storedEventHash(stored);
+    change.updatedAt = (stored.metadata.occurredAt as string | undefined) ?? change.createdAt;
+  }
+
+  /** A delivery's attempt and its outcome usually arrive in one batch: its row is written once. */
+  override endBatch(db: SqlDatabase): void {
+    const update = prepared(
       db,
       `UPDATE deliveries SET state = ?, status = ?, attempts = ?, revision = ?, last_hash = ?, due_at = ?, trigger = ?, updated_at = ?
        WHERE id = ?`,
-    ).run(
-      JSON.stringify(state),
-      state.status,
-      state.attempts,
-      Number(stored.revision),
-      storedEventHash(stored),
-      dueAt,
-      trigger,
-      (stored.metadata.occurredAt as string | undefined) ?? row.created_at,
-      row.id,
     );
+    const updateWithAttempt = prepared(
+      db,
+      `UPDATE deliveries SET state = ?, status = ?, attempts = ?, revision = ?, last_hash = ?, due_at = ?, trigger = ?, updated_at = ?,
+       last_status = ?, last_error = ? WHERE id = ?`,
+    );
+    for (const [id, c] of this.changed) {
+      const values = [JSON.stringify(c.state), c.state.status, c.state.attempts, c.revision, c.lastHash, c.dueAt, c.trigger, c.updatedAt];
+      if (c.lastAttempt) updateWithAttempt.run(...values, c.lastAttempt.status, c.lastAttempt.error, id);
+      else update.run(...values, id);
+    }
+    for (const [subscriptionId, health] of this.health) {
+      if (health.succeeded) prepared(db, 'DELETE FROM subscription_health WHERE subscription_id = ?').run(subscriptionId);
+      if (health.failingSince !== null) {
+        prepared(db, 'INSERT OR IGNORE INTO subscription_health (subscription_id, failing_since) VALUES (?, ?)').run(
+          subscriptionId,
+          health.failingSince,
+        );
+      }
+    }
+    this.beginBatch();
+  }
+
+  private load(db: SqlDatabase, id: string): DeliveryChange | undefined {
+    const row = prepared(db, 'SELECT state, trigger, created_at FROM deliveries WHERE id = ?').get(id) as
+      Pick<Row, 'state' | 'trigger' | 'created_at'> | undefined;
+    if (!row) return undefined;
+    const change: DeliveryChange = {
+      state: JSON.parse(row.state) as DeliveryState,
+      trigger: row.trigger,
+      createdAt: row.created_at,
+      revision: -1,
+      lastHash: null,
+      dueAt: null,
+      updatedAt: row.created_at,
+      lastAttempt: null,
+    };
+    this.changed.set(id, change);
+    return change;
   }
 
   private fanOut(db: SqlDatabase, stored: StoredEvent): void {
@@ -227,13 +279,20 @@ export class DeliveriesProjection extends ReadModelProjection {
     });
   }
 
-  /** A subscription is failing from its first failed attempt after a success until its next success. */
-  private recordHealth(db: SqlDatabase, subscriptionId: string, succeeded: boolean, at: string): void {
-    if (succeeded) {
-      prepared(db, 'DELETE FROM subscription_health WHERE subscription_id = ?').run(subscriptionId);
-    } else {
-      prepared(db, 'INSERT OR IGNORE INTO subscription_health (subscription_id, failing_since) VALUES (?, ?)').run(subscriptionId, at);
+  /**
+   * A subscription is failing from its first failed attempt after a success until its next success.
+   * Gathered over the batch, in order, and written at its end.
+   */
+  private recordHealth(subscriptionId: string, succeeded: boolean, at: string): void {
+    let health = this.health.get(subscriptionId);
+    if (!health) {
+      health = { succeeded: false, failingSince: null };
+      this.health.set(subscriptionId, health);
     }
+    if (succeeded) {
+      health.succeeded = true;
+      health.failingSince = null;
+    } else health.failingSince ??= at;
   }
 
   /** The delivery log (SPEC §3): newest first; the cursor is the last row's (seq, id), so arrivals never shift a page. */

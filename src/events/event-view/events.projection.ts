@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
+import { RecentCache } from '../../shared/recent-cache.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
 
 export interface EventRow {
@@ -40,14 +41,15 @@ const toEvent = (r: Row): EventRow => ({
   position: BigInt(r.position),
 });
 
-const RECENT_LIMIT = 1_000;
+/** Each generation of the parsed-events cache holds up to this many events and this many bytes of their JSON data. */
+const RECENT = { entries: 2_500, weight: 8 * 1024 * 1024 };
 
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()
 export class EventsProjection extends ReadModelProjection {
   readonly name = 'events';
   /** Every delivery of an event (fan-out, retries) reads it: keep the latest parsed. */
-  private readonly recent = new Map<string, EventRow>();
+  private readonly recent = new RecentCache<string, EventRow>(RECENT);
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -78,6 +80,7 @@ export class EventsProjection extends ReadModelProjection {
     }
     if (stored.type !== 'EventCreated') return;
     const { data } = stored as unknown as EventCreated;
+    const json = JSON.stringify(data.data);
     prepared(
       db,
       `INSERT OR IGNORE INTO events (tenant_id, id, type, data, ordering_key, created_at, deliveries, test, position, seq)
@@ -86,7 +89,7 @@ export class EventsProjection extends ReadModelProjection {
       data.tenantId,
       data.eventId,
       data.type,
-      JSON.stringify(data.data),
+      json,
       data.orderingKey,
       data.createdAt,
       JSON.stringify(data.deliveries),
@@ -94,6 +97,25 @@ export class EventsProjection extends ReadModelProjection {
       stored.position.toString(),
       Number(stored.position),
     );
+    // Its deliveries are about to be sent: keep it parsed, as applied (a rolled-back batch is applied again, the same).
+    this.remember(
+      {
+        id: data.eventId,
+        tenantId: data.tenantId,
+        type: data.type,
+        data: data.data,
+        orderingKey: data.orderingKey,
+        createdAt: data.createdAt,
+        deliveries: data.deliveries,
+        test: data.test,
+        position: stored.position,
+      },
+      json.length,
+    );
+  }
+
+  private remember(event: EventRow, bytes: number): void {
+    this.recent.set(`${event.tenantId}/${event.id}`, event, bytes);
   }
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
@@ -133,8 +155,7 @@ export class EventsProjection extends ReadModelProjection {
     const row = prepared(this.db, 'SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
     if (!row) return undefined;
     const event = toEvent(row);
-    this.recent.set(key, event);
-    if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+    this.remember(event, row.data.length);
     return event;
   }
 }

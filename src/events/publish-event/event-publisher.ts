@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { WrongExpectedRevisionError } from '../../event-store/event-store.port.js';
 import { Ledger } from '../../ledger/ledger.service.js';
 import type { CommandContext } from '../../ledger/ledger-context.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
-import { prefixedId } from '../../shared/domain/ids.js';
+import { newId } from '../../shared/crypto/random-ids.js';
 import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
 import { EventCreated, eventStream, FanOut } from '../domain/event.events.js';
 import { route } from '../domain/routing.js';
@@ -46,7 +45,7 @@ export class EventPublisher {
 
   async publish(input: EventInput, context: CommandContext & { tenantId: string }, options: PublishOptions = {}): Promise<Published> {
     const { tenantId, now } = context;
-    const eventId = input.id ?? prefixedId('evt', now.getTime(), randomBytes(10));
+    const eventId = input.id ?? newId('evt', now.getTime());
     const stream = eventStream(tenantId, eventId);
     const createdAt = now.toISOString();
     const event: EventCreated = {
@@ -78,7 +77,7 @@ export class EventPublisher {
   private fanOut(tenantId: string, input: EventInput, only: SubscriptionRow | undefined, now: Date): FanOut[] {
     const targets = only ? [only] : this.subscriptions.allOfTenant(tenantId).filter((s) => route(s, input).matched);
     return targets.map((s) => ({
-      deliveryId: prefixedId('dlv', now.getTime(), randomBytes(10)),
+      deliveryId: newId('dlv', now.getTime()),
       subscriptionId: s.id,
       ordered: s.config.ordering === 'key' && input.orderingKey !== undefined,
     }));

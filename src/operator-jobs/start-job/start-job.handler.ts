@@ -1,12 +1,11 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { randomBytes } from 'node:crypto';
 import { DeliveriesProjection } from '../../deliveries/delivery-log/deliveries.projection.js';
 import { route } from '../../events/domain/routing.js';
 import { EventsProjection } from '../../events/event-view/events.projection.js';
 import { Ledger } from '../../ledger/ledger.service.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { notFound } from '../../shared/domain/domain-error.js';
-import { prefixedId } from '../../shared/domain/ids.js';
+import { newId } from '../../shared/crypto/random-ids.js';
 import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
 import { jobDecider } from '../domain/job.decider.js';
 import { JobKind, jobStream, JobWindow } from '../domain/job.events.js';
@@ -28,7 +27,7 @@ export class StartJobHandler implements ICommandHandler<StartJobCommand> {
   async execute({ kind, subscriptionId, window, reason, context }: StartJobCommand): Promise<{ jobId: string; total: number }> {
     const subscription = this.subscriptions.get(context.tenantId, subscriptionId);
     if (!subscription) throw notFound('SUBSCRIPTION.NOT_FOUND', `Subscription ${subscriptionId} not found`);
-    const jobId = prefixedId('job', context.now.getTime(), randomBytes(10));
+    const jobId = newId('job', context.now.getTime());
     const scope = this.scope(kind, subscription, window);
     const result = await this.ledger.decide(
       jobStream(jobId),

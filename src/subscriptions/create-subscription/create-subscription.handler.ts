@@ -1,7 +1,6 @@
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { randomBytes } from 'node:crypto';
 import { SendTestEventCommand } from '../../events/send-test-event/send-test-event.command.js';
-import { prefixedId } from '../../shared/domain/ids.js';
+import { newId } from '../../shared/crypto/random-ids.js';
 import { SubscriptionResult, SubscriptionStore } from '../subscription-store.js';
 import { CreateSubscriptionCommand } from './create-subscription.command.js';
 
@@ -13,7 +12,7 @@ export class CreateSubscriptionHandler implements ICommandHandler<CreateSubscrip
   ) {}
 
   async execute({ config, secret, context }: CreateSubscriptionCommand): Promise<SubscriptionResult> {
-    const subscriptionId = prefixedId('sub', context.now.getTime(), randomBytes(10));
+    const subscriptionId = newId('sub', context.now.getTime());
     const { clear, sealed } = this.subscriptions.newSecret(context.now, secret);
     const row = await this.subscriptions.decide(
       { type: 'CreateSubscription', subscriptionId, tenantId: context.tenantId, at: context.now.toISOString(), config, secret: sealed },
