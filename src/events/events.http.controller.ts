@@ -52,6 +52,11 @@ export class EventsHttpController {
     const context = this.context(ctx);
     const results = await Promise.all(
       body.events.map(async (item, index) => {
+        const accepted = PublishEventRequest.accept(item);
+        if (accepted) {
+          const published = await this.publisher.publish(toInput(accepted, accepted.id), context);
+          return { status: 202, replayed: published.replayed, event: toResponse(published) };
+        }
         const request = plainToInstance(PublishEventRequest, item);
         const errors = typeof item === 'object' && item !== null && !Array.isArray(item)
           ? await validate(request, { whitelist: true, forbidNonWhitelisted: true })

@@ -33,8 +33,21 @@ class LosslessValidationPipe extends ValidationPipe {
         throw new ValidationProblem(uncarried.map((field) => ({ field, messages: [`${field} uses a reserved key name, which cannot be accepted`] })));
       }
     }
+    const fast = (metadata.metatype as Partial<AcceptsAsIs> | undefined)?.accept;
+    if (metadata.type === 'body' && fast) {
+      const accepted = fast(value);
+      if (accepted !== undefined) return accepted;
+    }
     return super.transform(value, metadata);
   }
+}
+
+/**
+ * A body DTO may offer `static accept(value)`: the instance when the body passes every rule of its
+ * decorators as it is (no copy needed), else undefined for the full pipe and its messages.
+ */
+export interface AcceptsAsIs {
+  accept(value: unknown): object | undefined;
 }
 
 /** Paths of every uncarried key, walked with a stack: bodies are bounded in depth, queries are not. */
