@@ -1,5 +1,6 @@
-import { Agent, errors, request, type Dispatcher } from 'undici';
+import { Agent, errors, type Dispatcher } from 'undici';
 import type { ErrorClass } from '../domain/retry-policy.js';
+import { RecentCache } from '../../shared/recent-cache.js';
 import { createGuardedConnector, parseAllowList, type LookupAll } from './ssrf-guard.js';
 
 export interface HttpSenderOptions {
@@ -24,7 +25,7 @@ export type SendResult =
 /** SPEC §5: read up to 64 KiB, so a small answer leaves the connection reusable; a bigger one is cut off. */
 const READ_LIMIT = 65_536;
 const RECORD_LIMIT = 4_096;
-const RECORDED_HEADERS = ['content-type', 'retry-after', 'location', 'content-length'];
+const RECORDED_HEADERS: ReadonlySet<string> = new Set(['content-type', 'retry-after', 'location', 'content-length']);
 
 /**
  * One POST per call through a single keep-alive agent whose every connection passes the SSRF guard.
@@ -32,6 +33,7 @@ const RECORDED_HEADERS = ['content-type', 'retry-after', 'location', 'content-le
  */
 export class HttpSender {
   private readonly agent: Agent;
+  private readonly targets = new RecentCache<string, { origin: string; path: string }>({ entries: 1_000 });
 
   constructor(private readonly options: HttpSenderOptions) {
     this.agent = new Agent({
@@ -41,22 +43,96 @@ export class HttpSender {
     });
   }
 
-  async send(attempt: SendRequest): Promise<SendResult> {
+  /**
+   * The deadline covers everything: DNS, connect, headers and body. undici is driven through
+   * `dispatch` with a handler that keeps the first 64 KiB of the body: no response stream, async
+   * iterator or abort signal per attempt.
+   */
+  send(attempt: SendRequest): Promise<SendResult> {
     const started = performance.now();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), attempt.timeoutMs);
-    // undici only notices an abort once a connection is up; the race bounds DNS and connect as well.
-    const deadline = new Promise<never>((_, fail) => controller.signal.addEventListener('abort', () => fail(controller.signal.reason), { once: true }));
-    try {
-      const response = await Promise.race([this.exchange(attempt, controller.signal), deadline]);
-      return { kind: 'response', ...response, durationMs: elapsedMs(started) };
-    } catch (error) {
-      const errorClass = classifyTransportError(error, controller.signal.aborted);
-      const message = errorClass === 'timeout' ? `no complete response within ${attempt.timeoutMs} ms` : safeMessage(error);
-      return { kind: 'error', errorClass, message, durationMs: elapsedMs(started) };
-    } finally {
-      clearTimeout(timer);
+    return new Promise((resolve) => {
+      let abort: ((reason: Error) => void) | null = null;
+      let settled = false;
+      let timedOut = false;
+      let status = 0;
+      let rawHeaders: Buffer[] = [];
+      const chunks: Buffer[] = [];
+      let size = 0;
+
+      const answer = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const body = Buffer.concat(chunks, Math.min(size, RECORD_LIMIT)).subarray(0, RECORD_LIMIT).toString('utf8');
+        resolve({ kind: 'response', status, headers: recordedHeaders(rawHeaders), body, durationMs: elapsedMs(started) });
+      };
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const errorClass = classifyTransportError(error, timedOut);
+        const message = errorClass === 'timeout' ? `no complete response within ${attempt.timeoutMs} ms` : safeMessage(error);
+        resolve({ kind: 'error', errorClass, message, durationMs: elapsedMs(started) });
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        const reason = new errors.RequestAbortedError('attempt timed out');
+        fail(reason);
+        // Before the request has a connection there is nothing to abort yet: `onConnect` does it.
+        abort?.(reason);
+      }, attempt.timeoutMs);
+
+      let target: { origin: string; path: string };
+      try {
+        target = this.target(attempt.url);
+      } catch (error) {
+        return fail(error);
+      }
+      this.agent.dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: 'POST',
+          headers: outgoingHeaders(attempt.headers, this.options.userAgent),
+          body: attempt.body,
+          headersTimeout: attempt.timeoutMs,
+          bodyTimeout: attempt.timeoutMs,
+        },
+        {
+          onConnect: (abortRequest: (reason: Error) => void) => {
+            abort = abortRequest;
+            if (settled) abortRequest(new errors.RequestAbortedError('attempt already ended'));
+          },
+          onHeaders: (statusCode: number, headers: Buffer[]) => {
+            status = statusCode;
+            rawHeaders = headers;
+            return true;
+          },
+          onData: (chunk: Buffer) => {
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size < READ_LIMIT) return true;
+            // Enough read: answer with what came and drop the connection, so an endless body is never buffered.
+            answer();
+            abort?.(new errors.RequestAbortedError('response body past the read limit'));
+            return false;
+          },
+          onComplete: () => answer(),
+          onError: (error: Error) => fail(error),
+        } as unknown as Dispatcher.DispatchHandler,
+      );
+    });
+  }
+
+  /** Origin and path of a subscription URL, parsed once per URL. */
+  private target(url: string): { origin: string; path: string } {
+    let target = this.targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      this.targets.set(url, target);
     }
+    return target;
   }
 
   close(): Promise<void> {
@@ -67,20 +143,6 @@ export class HttpSender {
   destroy(): Promise<void> {
     return this.agent.destroy();
   }
-
-  private async exchange(attempt: SendRequest, signal: AbortSignal) {
-    const response = await request(attempt.url, {
-      dispatcher: this.agent,
-      method: 'POST',
-      headers: outgoingHeaders(attempt.headers, this.options.userAgent),
-      body: attempt.body,
-      signal,
-      headersTimeout: attempt.timeoutMs,
-      bodyTimeout: attempt.timeoutMs,
-    });
-    const body = await readPrefix(response.body);
-    return { status: response.statusCode, headers: recordedHeaders(response.headers), body: body.subarray(0, RECORD_LIMIT).toString('utf8') };
-  }
 }
 
 function outgoingHeaders(given: Record<string, string>, userAgent: string): Record<string, string> {
@@ -90,27 +152,14 @@ function outgoingHeaders(given: Record<string, string>, userAgent: string): Reco
   return headers;
 }
 
-/** Stops at the limit and destroys the rest, which closes the socket: an endless body is never buffered. */
-async function readPrefix(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= READ_LIMIT) break;
-    }
-  } finally {
-    body.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, READ_LIMIT);
-}
-
-function recordedHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+/** The few response headers an attempt records, repeated ones joined; names compared in lower case. */
+function recordedHeaders(raw: Buffer[]): Record<string, string> {
   const recorded: Record<string, string> = {};
-  for (const name of RECORDED_HEADERS) {
-    const value = headers[name];
-    if (value !== undefined) recorded[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (!RECORDED_HEADERS.has(name)) continue;
+    const value = raw[i + 1]!.toString('latin1');
+    recorded[name] = recorded[name] === undefined ? value : `${recorded[name]}, ${value}`;
   }
   return recorded;
 }
