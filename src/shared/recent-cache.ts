@@ -5,35 +5,42 @@
  * slot), each operation is O(1). It holds between one and two generations' worth.
  */
 export class RecentCache<K, V> {
-  private current = new Map<K, { value: V; weight: number }>();
-  private previous = new Map<K, { value: V; weight: number }>();
+  private current = new Map<K, V>();
+  private previous = new Map<K, V>();
+  /** Weights of the current generation's entries; only kept when a weight limit is set. */
+  private weights: Map<K, number> | null;
   private currentWeight = 0;
 
-  constructor(private readonly limits: { entries: number; weight?: number }) {}
+  constructor(private readonly limits: { entries: number; weight?: number }) {
+    this.weights = limits.weight === undefined ? null : new Map();
+  }
 
   get(key: K): V | undefined {
-    return (this.current.get(key) ?? this.previous.get(key))?.value;
+    const value = this.current.get(key);
+    return value !== undefined ? value : this.previous.get(key);
   }
 
   set(key: K, value: V, weight = 1): void {
-    const replaced = this.current.get(key);
-    if (replaced) this.currentWeight -= replaced.weight;
     this.previous.delete(key);
-    this.current.set(key, { value, weight });
-    this.currentWeight += weight;
+    this.current.set(key, value);
+    if (this.weights) {
+      this.currentWeight += weight - (this.weights.get(key) ?? 0);
+      this.weights.set(key, weight);
+    }
     if (this.current.size >= this.limits.entries || this.currentWeight >= (this.limits.weight ?? Infinity)) {
       this.previous = this.current;
       this.current = new Map();
+      if (this.weights) this.weights = new Map();
       this.currentWeight = 0;
     }
   }
 
   delete(key: K): void {
-    const removed = this.current.get(key);
-    if (removed) {
-      this.currentWeight -= removed.weight;
-      this.current.delete(key);
-    }
+    this.current.delete(key);
     this.previous.delete(key);
+    if (this.weights) {
+      this.currentWeight -= this.weights.get(key) ?? 0;
+      this.weights.delete(key);
+    }
   }
 }

@@ -12,7 +12,7 @@ import { AttemptRecord, DeliveryEvent, deliveryStream } from '../domain/delivery
 import { AttemptOutcome, classifyError, classifyResponse, nextAttemptDelay, retryAfterMs } from '../domain/retry-policy.js';
 import type { DeliveryRow } from '../delivery-log/deliveries.projection.js';
 import { HttpSender, SendResult } from './http-sender.js';
-import { buildWebhookRequest, webhookBody } from './webhook-request.js';
+import { buildWebhookRequest, webhookBodyOf } from './webhook-request.js';
 
 export const USER_AGENT = `hookledger/${VERSION}`;
 
@@ -50,9 +50,9 @@ export class AttemptRunner {
     const secrets = this.subscriptions
       .signingSecrets(subscription.id, started.toISOString())
       .map((s) => ({ id: s.id, secret: this.open(s.id, s.sealed) }));
-    const body = webhookBody({ id: event.id, type: event.type, createdAt: event.createdAt, data: event.data }, config.payload);
+    const body = webhookBodyOf(event, config.payload);
     const request = buildWebhookRequest(event, body, config, secrets, Math.floor(started.getTime() / 1000), USER_AGENT);
-    const result = await this.sender.send({ url: request.url, headers: request.headers, body, timeoutMs: config.timeoutMs });
+    const result = await this.sender.send({ url: request.url, headers: request.headers, body: request.body, timeoutMs: config.timeoutMs });
     onSent();
 
     const { outcome, error } = classify(result, config.retryPolicy.retryAllFailures);

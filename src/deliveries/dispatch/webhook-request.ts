@@ -19,11 +19,32 @@ export interface OutgoingRequest {
   record: AttemptRequest;
 }
 
+export interface WebhookBody {
+  text: string;
+  bytes: number;
+  sha256: string;
+}
+
 /** The body a subscriber receives (SPEC §4): our envelope, or exactly the published data. */
-export function webhookBody(event: WebhookEvent, payload: SubscriptionConfig['payload']): string {
-  return payload === 'raw'
-    ? JSON.stringify(event.data)
-    : JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.data });
+export function webhookBody(event: WebhookEvent, payload: SubscriptionConfig['payload']): WebhookBody {
+  const text =
+    payload === 'raw' ? JSON.stringify(event.data) : JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.data });
+  return { text, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+const bodies = new WeakMap<WebhookEvent, { envelope?: WebhookBody; raw?: WebhookBody }>();
+
+/**
+ * The same, made once per event object and payload form: every subscription of a fan-out and every
+ * retry of an event still held in the events view's cache sends the same bytes.
+ */
+export function webhookBodyOf(event: WebhookEvent, payload: SubscriptionConfig['payload']): WebhookBody {
+  let made = bodies.get(event);
+  if (!made) {
+    made = {};
+    bodies.set(event, made);
+  }
+  return (made[payload] ??= webhookBody(event, payload));
 }
 
 /**
@@ -32,7 +53,7 @@ export function webhookBody(event: WebhookEvent, payload: SubscriptionConfig['pa
  */
 export function buildWebhookRequest(
   event: WebhookEvent,
-  body: string,
+  body: WebhookBody,
   config: SubscriptionConfig,
   secrets: Array<{ id: string; secret: string }>,
   nowSec: number,
@@ -48,25 +69,25 @@ export function buildWebhookRequest(
   let signatureHeader: Record<string, string>;
   let secretIds: string[];
   if (config.signature.scheme === 'hmac-sha256-hex') {
-    signature = signHmacSha256Hex(body, secrets[0]!.secret);
+    signature = signHmacSha256Hex(body.text, secrets[0]!.secret);
     signatureHeader = { [config.signature.header]: signature };
     secretIds = [secrets[0]!.id];
   } else {
-    signature = signStandardWebhook(event.id, nowSec, body, secrets.map((s) => s.secret));
+    signature = signStandardWebhook(event.id, nowSec, body.text, secrets.map((s) => s.secret));
     signatureHeader = { 'webhook-signature': signature };
     secretIds = secrets.map((s) => s.id);
   }
   return {
     url: config.url,
     headers: { ...config.headers, ...common, ...signatureHeader },
-    body,
+    body: body.text,
     record: {
       url: config.url,
       headers: { ...redactHeaders(config.headers), ...common, ...signatureHeader },
       signature,
       secretIds,
-      bodyBytes: Buffer.byteLength(body),
-      bodySha256: createHash('sha256').update(body).digest('hex'),
+      bodyBytes: body.bytes,
+      bodySha256: body.sha256,
     },
   };
 }
