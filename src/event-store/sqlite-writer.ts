@@ -67,6 +67,8 @@ export class SqliteWriterThread {
   private start(): Worker {
     const worker = new Worker(`(${writerThread.toString()})(require)`, {
       eval: true,
+      // It keeps nothing between batches: a small young generation keeps its footprint down (big batches go to the old one).
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
       workerData: { ...this.options, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
     });
     worker.on('message', (reply: WriteReply) => this.settle(reply));

@@ -150,7 +150,7 @@ export class SqliteEventStore implements EventStore {
       this.lastWriteError = null;
       batch.forEach((item, i) => this.settle(item, reply.outcomes[i]!));
       // Trimmed now and then, not at every commit: a copy of the whole tail each time costs more than it keeps.
-      if (this.tail.length > 2 * TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
+      if (this.tail.length > 1.25 * TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
       this.appended.emit('appended');
     }
     if (this.closed) this.drained?.();

@@ -42,7 +42,7 @@ const toEvent = (r: Row): EventRow => ({
 });
 
 /** Each generation of the parsed-events cache holds up to this many events and this many bytes of their JSON data. */
-const RECENT = { entries: 2_500, weight: 8 * 1024 * 1024 };
+const RECENT = { entries: 1_500, weight: 4 * 1024 * 1024 };
 
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()
