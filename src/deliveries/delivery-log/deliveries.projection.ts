@@ -333,18 +333,20 @@ export class DeliveriesProjection extends ReadModelProjection {
    * One subscription's deliveries due by `now`, oldest first. With key ordering only the oldest
    * open delivery of each key is eligible: the next waits for it to end.
    */
-  dueFor(subscriptionId: string, now: number, limit: number): DeliveryRow[] {
-    return (
-      prepared(
-        this.db,
-        `SELECT d.* FROM deliveries d
-         WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
-           AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
-             SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
-               AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
-         ORDER BY d.due_at, d.seq LIMIT ?`,
-      ).all(subscriptionId, now, limit) as Row[]
-    ).map(toDelivery);
+  dueFor(subscriptionId: string, now: number, limit: number, skip: (id: string) => boolean = () => false): { rows: DeliveryRow[]; scanned: number } {
+    const found = prepared(
+      this.db,
+      `SELECT d.* FROM deliveries d
+       WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
+         AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
+           SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
+             AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
+       ORDER BY d.due_at, d.seq LIMIT ?`,
+    ).all(subscriptionId, now, limit) as Row[];
+    // Rows the caller skips (in flight, say) are not parsed.
+    const rows: DeliveryRow[] = [];
+    for (const row of found) if (!skip(row.id)) rows.push(toDelivery(row));
+    return { rows, scanned: found.length };
   }
 
   /** Subscriptions with deliveries falling due in (after, upTo]: `after` null for all due by `upTo`. */

@@ -30,8 +30,10 @@ const INVALIDATES_CANDIDATES: ReadonlySet<string> = new Set([
 export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DeliveryScheduler');
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Deliveries whose attempt is appended but not yet in the view: ledger position by delivery id. */
-  private readonly appended = new Map<string, bigint>();
+  /** Deliveries whose attempt is appended but not yet in the view: ledger position and subscription by delivery id. */
+  private readonly appended = new Map<string, { position: bigint; subscriptionId: string }>();
+  /** How many of those each subscription has: the rows its lane will find still due in the view. */
+  private readonly appendedPerSubscription = new Map<string, number>();
   private readonly perSubscription = new Map<string, number>();
   private readonly rateWindows = new Map<string, { second: number; count: number }>();
   private pumpScheduled = false;
@@ -68,7 +70,13 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private onApplied(batch: StoredEvent[]): void {
-    for (const [id, position] of this.appended) if (position <= this.runner.checkpoint) this.appended.delete(id);
+    for (const [id, { position, subscriptionId }] of this.appended) {
+      if (position > this.runner.checkpoint) continue;
+      this.appended.delete(id);
+      const left = (this.appendedPerSubscription.get(subscriptionId) ?? 1) - 1;
+      if (left > 0) this.appendedPerSubscription.set(subscriptionId, left);
+      else this.appendedPerSubscription.delete(subscriptionId);
+    }
     if (!this.started) return;
     let orphansPossible = false;
     for (const stored of batch) {
@@ -127,13 +135,15 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     const busy = this.perSubscription.get(id) ?? 0;
     let free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
     if (free <= 0) return;
-    let queue = (this.candidates.get(id) ?? []).filter((d) => !this.inFlight.has(d.id) && !this.appended.has(d.id));
+    const taken = (deliveryId: string) => this.inFlight.has(deliveryId) || this.appended.has(deliveryId);
+    let queue = (this.candidates.get(id) ?? []).filter((d) => !taken(d.id));
     let exhausted = false;
     if (queue.length < free) {
-      const limit = free + busy + this.appended.size + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
-      const rows = this.deliveries.dueFor(id, now, limit);
-      queue = rows.filter((d) => !this.inFlight.has(d.id) && !this.appended.has(d.id));
-      exhausted = rows.length < limit;
+      // The view still shows as due what is in flight and what is appended but not applied: ask past those.
+      const limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
+      const found = this.deliveries.dueFor(id, now, limit, taken);
+      queue = found.rows;
+      exhausted = found.scanned < limit;
     }
     while (free > 0 && queue.length > 0 && this.takeRateToken(subscription, now)) {
       this.start(queue.shift()!, subscription);
@@ -166,7 +176,13 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     const run = this.attempts
       .run(delivery, subscription, releaseSlot)
       .then(({ position }) => {
-        if (position !== null && position > this.runner.checkpoint) this.appended.set(delivery.id, position);
+        if (position === null || position <= this.runner.checkpoint) return;
+        const known = this.appended.get(delivery.id);
+        if (known) known.position = position > known.position ? position : known.position;
+        else {
+          this.appended.set(delivery.id, { position, subscriptionId: subscription.id });
+          this.appendedPerSubscription.set(subscription.id, (this.appendedPerSubscription.get(subscription.id) ?? 0) + 1);
+        }
       })
       .catch(async (error: Error) => {
         this.logger.error({ msg: 'attempt failed to record; it will be retried', deliveryId: delivery.id, error: error.message });
