@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EventStoreUnavailableError } from '../../src/event-store/event-store.port.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite.event-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hookledger-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const event = () => ({ id: randomUUID(), type: 'Probe', data: { n: 1 }, metadata: {} });
+/** The writer thread behind the store, to kill it the way a crash of the thread would. */
+const writerWorker = (store: SqliteEventStore) => (store as unknown as { writer: { worker: Worker | null } }).writer.worker;
+
+describe('the SQLite writer thread', () => {
+  it('fails the batch of a thread that dies mid-commit, writes none of it, and a new thread takes the next one', async () => {
+    const store = new SqliteEventStore({ file: join(dir, 'ledger.db'), synchronous: 'full' });
+    try {
+      await store.append('probe-1', [event()], 'no_stream');
+      const worker = writerWorker(store);
+      expect(worker).not.toBeNull();
+
+      // A batch big enough to keep the thread inserting for a while; the thread dies in the middle of it.
+      const blob = 'x'.repeat(1024);
+      const big = Array.from({ length: 60_000 }, () => ({ ...event(), data: { blob } }));
+      const inFlight = store.append('probe-2', big, 'no_stream');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      await worker!.terminate();
+      const outcome = await inFlight.then(
+        () => 'committed',
+        (error: unknown) => (error instanceof EventStoreUnavailableError ? 'unavailable' : `unexpected: ${String(error)}`),
+      );
+      // Refused as unavailable, and all or nothing: the half-made transaction left no row.
+      expect(outcome).toBe('unavailable');
+
+      // A later append starts a new thread and commits.
+      const result = await store.append('probe-3', [event()], 'no_stream');
+      expect(result.nextRevision).toBe(0n);
+      expect(writerWorker(store)).not.toBe(worker);
+      const stored = [];
+      for await (const e of store.readAll()) stored.push(e.streamName);
+      expect(stored).toEqual(['probe-1', 'probe-3']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('commits what was appended before close', async () => {
+    const store = new SqliteEventStore({ file: join(dir, 'closing.db'), synchronous: 'full' });
+    const appends = Array.from({ length: 50 }, (_, i) => store.append(`closing-${i}`, [event()], 'no_stream'));
+    await store.close();
+    await expect(Promise.all(appends)).resolves.toHaveLength(50);
+    const reopened = new SqliteEventStore({ file: join(dir, 'closing.db'), synchronous: 'full' });
+    try {
+      let count = 0;
+      for await (const _ of reopened.readAll()) count++;
+      expect(count).toBe(50);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
