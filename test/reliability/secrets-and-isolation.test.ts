@@ -154,7 +154,8 @@ describe('secrets and tenant isolation', () => {
   /** The forms a secret could leak in: whole, and its key material alone (the base64 of a whsec_, the part after a key's id). */
   function leaks(text: string): string[] {
     return [...secrets].flatMap(([name, secret]) => {
-      const material = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret.startsWith('hlk_') ? secret.slice(secret.lastIndexOf('_') + 1) : secret;
+      // A key is hlk_<id>_<secret>; the secret is base64url and may itself hold '_': split at the first one after the id.
+      const material = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret.startsWith('hlk_') ? secret.slice(secret.indexOf('_', 'hlk_'.length) + 1) : secret;
       return text.includes(secret) || text.includes(material) ? [name] : [];
     });
   }
