@@ -15,14 +15,13 @@ export interface HashableEvent {
  * key order and drop nothing that stringify keeps.
  */
 export function eventHash(event: HashableEvent): string {
-  return createHash('sha256')
-    .update(JSON.stringify([event.id, event.type, event.data, event.metadata]))
-    .digest('hex');
+  return serialisedEventHash(event.id, event.type, JSON.stringify(event.data) ?? 'null', JSON.stringify(event.metadata));
 }
 
 /**
- * The same hash from `data` and `metadata` already serialised (an array's JSON is its elements'
- * JSON joined by commas), so an appended event is serialised once, for its hash and its row.
+ * The same hash from `data` and `metadata` already serialised: the JSON of the array
+ * `[id, type, data, metadata]`, written out (an array's JSON is its elements' JSON joined by
+ * commas), so an appended event is serialised once, for its hash and its row.
  */
 export function serialisedEventHash(id: string, type: string, dataJson: string, metadataJson: string): string {
   return createHash('sha256')

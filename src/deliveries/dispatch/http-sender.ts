@@ -29,7 +29,8 @@ const RECORDED_HEADERS: ReadonlySet<string> = new Set(['content-type', 'retry-af
 
 /**
  * One POST per call through a single keep-alive agent whose every connection passes the SSRF guard.
- * Redirects are not followed: undici 7's `request` only follows through the redirect interceptor, which is not installed.
+ * Redirects are not followed: `dispatch` hands back the 3xx as it came (undici follows only through
+ * its redirect interceptor, which is not installed).
  */
 export class HttpSender {
   private readonly agent: Agent;
@@ -63,7 +64,7 @@ export class HttpSender {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        const body = Buffer.concat(chunks, Math.min(size, RECORD_LIMIT)).subarray(0, RECORD_LIMIT).toString('utf8');
+        const body = Buffer.concat(chunks, Math.min(size, RECORD_LIMIT)).toString('utf8');
         resolve({ kind: 'response', status, headers: recordedHeaders(rawHeaders), body, durationMs: elapsedMs(started) });
       };
       const fail = (error: unknown) => {
@@ -109,7 +110,8 @@ export class HttpSender {
             return true;
           },
           onData: (chunk: Buffer) => {
-            chunks.push(chunk);
+            // Up to 64 KiB is read so a small answer leaves the connection reusable; only the first 4 KiB is kept.
+            if (size < RECORD_LIMIT) chunks.push(chunk);
             size += chunk.length;
             if (size < READ_LIMIT) return true;
             // Enough read: answer with what came and drop the connection, so an endless body is never buffered.

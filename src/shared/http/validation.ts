@@ -33,9 +33,9 @@ class LosslessValidationPipe extends ValidationPipe {
         throw new ValidationProblem(uncarried.map((field) => ({ field, messages: [`${field} uses a reserved key name, which cannot be accepted`] })));
       }
     }
-    const fast = (metadata.metatype as Partial<AcceptsAsIs> | undefined)?.accept;
-    if (metadata.type === 'body' && fast) {
-      const accepted = fast(value);
+    const dto = metadata.metatype as Partial<AcceptsAsIs> | undefined;
+    if (metadata.type === 'body' && typeof dto?.accept === 'function') {
+      const accepted = dto.accept(value);
       if (accepted !== undefined) return accepted;
     }
     return super.transform(value, metadata);
