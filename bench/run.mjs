@@ -48,6 +48,9 @@ const config = {
   /** The service's default per-subscription concurrency (SPEC §5): the raw loop uses as many connections. */
   rawConnections: Math.round(number('BENCH_RAW_CONNECTIONS', 10)),
   profile: env.BENCH_PROFILE === '1',
+  /** `batch` (default): the (2b) load; `open`: one per request at BENCH_PROFILE_RATE events/s, as (4). */
+  profileLoad: env.BENCH_PROFILE_LOAD === 'open' ? 'open' : 'batch',
+  profileRate: number('BENCH_PROFILE_RATE', 1000),
   phases: (env.BENCH_PHASES ?? 'raw,single,batch,fanout,latency,store,scale').split(',').map((s) => s.trim()).filter(Boolean),
   maxMinutes: number('BENCH_MAX_MINUTES', 40),
   keep: env.BENCH_KEEP === '1',
@@ -279,15 +282,20 @@ async function profilePhase(receiver, common) {
   const profileDir = join(RESULTS_DIR, 'profile');
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
-  log(`profile: batched load on a service run with --cpu-prof, ${config.profileSeconds} s (figures under the profiler are not the benchmark's)`);
+  const open = config.profileLoad === 'open';
+  const what = open ? `open loop at ${config.profileRate} events/s, one per request` : 'batched load';
+  log(`profile: ${what} on a service run with --cpu-prof, ${config.profileSeconds} s (figures under the profiler are not the benchmark's)`);
   const { service, setup } = await freshService('profile', receiver, 'order.profile', 1, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=service.cpuprofile'] });
-  await warmUp(service, setup, 'order.profile', { batch: config.batchSize, concurrency: config.batchPublishers });
-  const run = await publishPhase({ ...common, label: 'profile: batched under --cpu-prof', service, publisherKey: setup.publisherKey, eventType: 'order.profile', seconds: config.profileSeconds, batch: config.batchSize, concurrency: config.batchPublishers });
+  const load = open
+    ? { batch: 1, concurrency: config.publishers, rate: config.profileRate, recordLatency: true }
+    : { batch: config.batchSize, concurrency: config.batchPublishers };
+  await warmUp(service, setup, 'order.profile', { batch: load.batch, concurrency: load.concurrency });
+  const run = await publishPhase({ ...common, label: `profile: ${what} under --cpu-prof`, service, publisherKey: setup.publisherKey, eventType: 'order.profile', seconds: config.profileSeconds, ...load });
   await stopService(service);
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile written in ${profileDir}`);
   const summary = summariseProfile(join(profileDir, file), 30);
-  results.profile = { run: { deliveriesPerSecond: run.deliveriesPerSecond, seconds: config.profileSeconds }, ...summary };
+  results.profile = { load: what, run: { deliveriesPerSecond: run.deliveriesPerSecond, seconds: config.profileSeconds }, ...summary };
   process.stdout.write('\n' + formatProfileSummary(summary) + '\n\n');
 }
 
