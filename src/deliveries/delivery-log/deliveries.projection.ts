@@ -56,6 +56,54 @@ const toDelivery = (r: Row): DeliveryRow => ({
   createdAt: r.created_at,
 });
 
+const INITIAL_STATE = JSON.stringify(deliveryDecider.initialState());
+
+/**
+ * The deliveries an `EventCreated` adds, as the view holds them before their first attempt. The
+ * projection inserts these; the scheduler takes them as they are applied, without reading them back.
+ */
+export function fannedOut(stored: StoredEvent): DeliveryRow[] {
+  const { data } = stored as unknown as EventCreated;
+  return newRows({
+    tenantId: data.tenantId,
+    eventId: data.eventId,
+    eventType: data.type,
+    orderingKey: data.orderingKey,
+    seq: Number(stored.position),
+    at: data.createdAt,
+    trigger: data.test ? 'test' : 'initial',
+    deliveries: data.deliveries,
+  });
+}
+
+function newRows(source: {
+  tenantId: string;
+  eventId: string;
+  eventType: string;
+  orderingKey: string | null;
+  seq: number;
+  at: string;
+  trigger: Trigger;
+  deliveries: FanOut[];
+}): DeliveryRow[] {
+  const dueAt = Date.parse(source.at);
+  return source.deliveries.map((d) => ({
+    id: d.deliveryId,
+    tenantId: source.tenantId,
+    subscriptionId: d.subscriptionId,
+    eventId: source.eventId,
+    eventType: source.eventType,
+    seq: source.seq,
+    orderingKey: d.ordered ? source.orderingKey : null,
+    state: deliveryDecider.initialState(),
+    revision: -1,
+    lastHash: null,
+    dueAt,
+    trigger: source.trigger,
+    createdAt: source.at,
+  }));
+}
+
 /** A delivery's row as the batch being applied leaves it. */
 interface DeliveryChange {
   state: DeliveryState;
@@ -212,53 +260,17 @@ export class DeliveriesProjection extends ReadModelProjection {
   }
 
   private fanOut(db: SqlDatabase, stored: StoredEvent): void {
-    const { data } = stored as unknown as EventCreated;
-    this.insertDeliveries(db, {
-      tenantId: data.tenantId,
-      eventId: data.eventId,
-      eventType: data.type,
-      orderingKey: data.orderingKey,
-      seq: Number(stored.position),
-      at: data.createdAt,
-      trigger: data.test ? 'test' : 'initial',
-      deliveries: data.deliveries,
-    });
+    this.insertDeliveries(db, fannedOut(stored));
   }
 
-  private insertDeliveries(
-    db: SqlDatabase,
-    source: {
-      tenantId: string;
-      eventId: string;
-      eventType: string;
-      orderingKey: string | null;
-      seq: number;
-      at: string;
-      trigger: Trigger;
-      deliveries: FanOut[];
-    },
-  ): void {
+  private insertDeliveries(db: SqlDatabase, rows: DeliveryRow[]): void {
     const insert = prepared(
       db,
       `INSERT OR IGNORE INTO deliveries (id, tenant_id, subscription_id, event_id, event_type, seq, ordering_key, status, attempts,
        state, revision, due_at, trigger, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, -1, ?, ?, ?, ?)`,
     );
-    const initial = JSON.stringify(deliveryDecider.initialState());
-    for (const d of source.deliveries) {
-      insert.run(
-        d.deliveryId,
-        source.tenantId,
-        d.subscriptionId,
-        source.eventId,
-        source.eventType,
-        source.seq,
-        d.ordered ? source.orderingKey : null,
-        initial,
-        Date.parse(source.at),
-        source.trigger,
-        source.at,
-        source.at,
-      );
+    for (const d of rows) {
+      insert.run(d.id, d.tenantId, d.subscriptionId, d.eventId, d.eventType, d.seq, d.orderingKey, INITIAL_STATE, d.dueAt, d.trigger, d.createdAt, d.createdAt);
     }
   }
 
@@ -267,16 +279,19 @@ export class DeliveriesProjection extends ReadModelProjection {
     const event = prepared(db, 'SELECT type, ordering_key FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
       { type: string; ordering_key: string | null } | undefined;
     if (!event) return;
-    this.insertDeliveries(db, {
-      tenantId: data.tenantId,
-      eventId: data.eventId,
-      eventType: event.type,
-      orderingKey: event.ordering_key,
-      seq: Number(stored.position),
-      at: data.addedAt,
-      trigger: 'initial',
-      deliveries: data.deliveries,
-    });
+    this.insertDeliveries(
+      db,
+      newRows({
+        tenantId: data.tenantId,
+        eventId: data.eventId,
+        eventType: event.type,
+        orderingKey: event.ordering_key,
+        seq: Number(stored.position),
+        at: data.addedAt,
+        trigger: 'initial',
+        deliveries: data.deliveries,
+      }),
+    );
   }
 
   /**
@@ -349,14 +364,20 @@ export class DeliveriesProjection extends ReadModelProjection {
     return { rows, scanned: found.length };
   }
 
-  /** Subscriptions with deliveries falling due in (after, upTo]: `after` null for all due by `upTo`. */
+  /**
+   * Subscriptions with deliveries due by `upTo` (`after` null), or with retries falling due in
+   * (after, upTo]. New deliveries and replays are due as they are applied, and the scheduler hears
+   * of them then: only a retry becomes due later, with nothing applied.
+   */
   subscriptionsDue(after: number | null, upTo: number): string[] {
-    return (
-      prepared(
-        this.db,
-        'SELECT DISTINCT subscription_id AS id FROM deliveries WHERE due_at IS NOT NULL AND due_at > ? AND due_at <= ?',
-      ).all(after ?? -1, upTo) as Array<{ id: string }>
-    ).map((r) => r.id);
+    const rows =
+      after === null
+        ? prepared(this.db, 'SELECT DISTINCT subscription_id AS id FROM deliveries WHERE due_at IS NOT NULL AND due_at <= ?').all(upTo)
+        : prepared(
+            this.db,
+            "SELECT DISTINCT subscription_id AS id FROM deliveries WHERE due_at IS NOT NULL AND due_at > ? AND due_at <= ? AND status = 'scheduled'",
+          ).all(after, upTo);
+    return (rows as Array<{ id: string }>).map((r) => r.id);
   }
 
   /** When the next delivery falls due after `now`, to set one wake-up timer. */

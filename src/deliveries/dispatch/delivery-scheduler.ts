@@ -4,7 +4,7 @@ import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { SubscriptionStore } from '../../subscriptions/subscription-store.js';
 import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
-import { DeliveriesProjection, DeliveryRow } from '../delivery-log/deliveries.projection.js';
+import { DeliveriesProjection, DeliveryRow, fannedOut } from '../delivery-log/deliveries.projection.js';
 import { AttemptRunner } from './attempt-runner.js';
 
 const MAX_TIMER_MS = 60_000;
@@ -19,6 +19,8 @@ const INVALIDATES_CANDIDATES: ReadonlySet<string> = new Set([
   'DeliveryCancelled',
   'ReplayRequested',
 ]);
+/** Outcomes of an attempt: they make nothing new due, except the next of a key in a key-ordered lane. */
+const ENDS_ATTEMPT: ReadonlySet<string> = new Set(['AttemptMade', 'DeliverySucceeded', 'DeliveryFailed']);
 
 /**
  * Fires what is due. The ledger's `RetryScheduled` events are the record; the deliveries view is
@@ -39,6 +41,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private pumpScheduled = false;
   private readonly lanes = new Set<string>();
   private readonly candidates = new Map<string, DeliveryRow[]>();
+  /**
+   * Lanes whose candidates, with the rows taken (in flight or appended), are all the due rows the
+   * view holds for them: deliveries fanned out to such a lane join its candidates as they are
+   * applied, without asking the view. Anything else that may make rows due clears the mark.
+   */
+  private readonly complete = new Set<string>();
   private scannedUpTo: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -80,11 +88,17 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     if (!this.started) return;
     let orphansPossible = false;
     for (const stored of batch) {
+      if (stored.type === 'EventCreated') {
+        for (const row of fannedOut(stored)) this.arrived(row);
+        continue;
+      }
       const data = stored.data as { subscriptionId?: string; deliveries?: Array<{ subscriptionId: string }> };
-      if (data.deliveries) for (const d of data.deliveries) this.lanes.add(d.subscriptionId);
+      if (data.deliveries) for (const d of data.deliveries) this.reread(d.subscriptionId);
       else if (data.subscriptionId) {
-        this.lanes.add(data.subscriptionId);
         if (INVALIDATES_CANDIDATES.has(stored.type)) this.candidates.delete(data.subscriptionId);
+        if (!ENDS_ATTEMPT.has(stored.type) || this.subscriptions.find(data.subscriptionId)?.config.ordering === 'key') {
+          this.reread(data.subscriptionId);
+        }
       }
       if (stored.type === 'SubscriptionDisabled' || stored.type === 'SubscriptionDeleted') orphansPossible = true;
     }
@@ -101,9 +115,25 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
+  /** The lane may have due rows its candidates do not hold: its next pump asks the view. */
+  private reread(subscriptionId: string): void {
+    this.lanes.add(subscriptionId);
+    this.complete.delete(subscriptionId);
+  }
+
+  /** A delivery just fanned out: a complete lane takes it as a candidate, any other lane reads the view. */
+  private arrived(row: DeliveryRow): void {
+    const id = row.subscriptionId;
+    const queue = this.candidates.get(id);
+    if (!this.complete.has(id) || row.orderingKey !== null || (queue?.length ?? 0) >= SPARE_CANDIDATES) return this.reread(id);
+    if (queue) queue.push(row);
+    else this.candidates.set(id, [row]);
+    this.lanes.add(id);
+  }
+
   /** Subscriptions whose retries fell due since the last look join the lanes. */
   private discover(now: number): void {
-    for (const id of this.deliveries.subscriptionsDue(this.scannedUpTo, now)) this.lanes.add(id);
+    for (const id of this.deliveries.subscriptionsDue(this.scannedUpTo, now)) this.reread(id);
     this.scannedUpTo = now;
   }
 
@@ -130,6 +160,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     if (!subscription || subscription.status !== 'active') {
       this.lanes.delete(id);
       this.candidates.delete(id);
+      this.complete.delete(id);
       return;
     }
     const busy = this.perSubscription.get(id) ?? 0;
@@ -137,13 +168,14 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     if (free <= 0) return;
     const taken = (deliveryId: string) => this.inFlight.has(deliveryId) || this.appended.has(deliveryId);
     let queue = (this.candidates.get(id) ?? []).filter((d) => !taken(d.id));
-    let exhausted = false;
-    if (queue.length < free) {
+    let exhausted = this.complete.has(id);
+    if (queue.length < free && !exhausted) {
       // The view still shows as due what is in flight and what is appended but not applied: ask past those.
       const limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
       const found = this.deliveries.dueFor(id, now, limit, taken);
       queue = found.rows;
       exhausted = found.scanned < limit;
+      if (exhausted) this.complete.add(id);
     }
     while (free > 0 && queue.length > 0 && this.takeRateToken(subscription, now)) {
       this.start(queue.shift()!, subscription);
