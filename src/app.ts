@@ -38,7 +38,10 @@ export async function openDependencies(config: Config, readModelFile = READ_MODE
   const rootKey = loadRootKey(config.dataDir, config.rootKey);
   const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
   const store = await createEventStore(config);
-  const readModel = openReadModelDatabase(join(config.dataDir, readModelFile));
+  const { db: readModel, rebuiltBecause } = openReadModelDatabase(join(config.dataDir, readModelFile));
+  if (rebuiltBecause) {
+    new JsonLogger(config.logLevel).warn({ msg: 'read models deleted; they are rebuilt from the ledger', reason: rebuiltBecause }, 'ReadModel');
+  }
   return { config, store, readModel, rootKey, secretBox };
 }
 

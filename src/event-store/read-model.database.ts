@@ -1,26 +1,97 @@
 import Database from 'better-sqlite3';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 
 export type SqlDatabase = Database.Database;
 export type SqlStatement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
 
 /**
+ * The tables the projections create. A file made by another version of them is deleted and the
+ * views rebuilt from the ledger: `CREATE TABLE IF NOT EXISTS` alone would keep the old shapes.
+ */
+export const READ_MODEL_SCHEMA = 2;
+
+const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
+
+export interface OpenedReadModel {
+  db: SqlDatabase;
+  /** Why an existing file was deleted to be rebuilt, if it was. */
+  rebuiltBecause: string | null;
+}
+
+/**
  * The instance-local read-model store: a SQLite file that projections own. It holds nothing the
- * ledger does not: deleting it and starting again rebuilds it, so a crash that loses its last
- * transactions (synchronous NORMAL) costs a little replay, never data.
+ * ledger does not: deleting it and starting again rebuilds it.
  *
  * One connection, in exclusive locking mode: it takes the file's lock once and keeps the WAL index
- * in its own memory, so a transaction makes no lock calls on shared memory (at a few thousand small
- * batches a second, those were a large part of each commit and of the latency tail). It also means
- * no other process opens the file while the service runs: not a second instance on the same data
- * directory, and the rebuild command only with the service stopped, as documented.
+ * in its own memory, so a transaction makes no lock calls on shared memory. It also means no other
+ * process opens the file while the service runs: not a second instance on the same data directory,
+ * and the rebuild command only with the service stopped, as documented.
+ *
+ * Writes are not synced (`synchronous = OFF`): a commit is a few `write` calls, and the WAL
+ * checkpoints, which would otherwise sync the WAL and the file a few times a second under load,
+ * sync nothing. A process that dies (kill -9, out of memory, a crash) loses nothing by it: what it
+ * wrote is in the operating system's cache, which the next start reads. Only the machine going down
+ * can lose those writes, and a restart of the machine changes its boot id: a file that was open
+ * under another boot id and not closed cleanly is deleted and rebuilt from the ledger. A clean close
+ * syncs everything first. Where there is no boot id to compare, writes are synced as before
+ * (`synchronous = NORMAL`).
  */
-export function openReadModelDatabase(file: string): SqlDatabase {
+export function openReadModelDatabase(file: string, bootId: string | null = currentBootId()): OpenedReadModel {
+  const rebuiltBecause = existsSync(file) ? reasonToRebuild(file, bootId) : null;
+  if (rebuiltBecause) for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   const db = new Database(file);
   db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
   db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position TEXT NOT NULL)');
-  return db;
+  db.exec('CREATE TABLE IF NOT EXISTS read_model_file (id INTEGER PRIMARY KEY CHECK (id = 1), boot_id TEXT, closed INTEGER NOT NULL)');
+  db.pragma(`user_version = ${READ_MODEL_SCHEMA}`);
+  // Marked open under this boot, durably, before anything is written unsynced.
+  db.pragma('synchronous = FULL');
+  db.prepare('INSERT INTO read_model_file (id, boot_id, closed) VALUES (1, ?, 0) ON CONFLICT (id) DO UPDATE SET boot_id = excluded.boot_id, closed = 0').run(
+    bootId,
+  );
+  db.pragma(bootId === null ? 'synchronous = NORMAL' : 'synchronous = OFF');
+  return { db, rebuiltBecause };
+}
+
+/** Syncs what was written unsynced, then marks the file closed cleanly. */
+export function closeReadModelDatabase(db: SqlDatabase): void {
+  if (!db.open) return;
+  db.pragma('synchronous = FULL');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.prepare('UPDATE read_model_file SET closed = 1').run();
+  db.close();
+}
+
+function reasonToRebuild(file: string, bootId: string | null): string | null {
+  let db: SqlDatabase | null = null;
+  try {
+    // Read-write: a WAL left by a process that died is recovered by this connection and folded in when it closes.
+    db = new Database(file, { fileMustExist: true });
+    const hasTables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n > 0;
+    if (!hasTables) return null;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== READ_MODEL_SCHEMA) return `the file's views are of schema ${version}; this version builds schema ${READ_MODEL_SCHEMA}`;
+    const marker = db.prepare('SELECT boot_id AS bootId, closed FROM read_model_file WHERE id = 1').get() as
+      { bootId: string | null; closed: number } | undefined;
+    if (!marker) return 'the file has no open/closed marker';
+    if (marker.closed !== 1 && marker.bootId !== null && marker.bootId !== bootId) {
+      return 'the machine restarted while the file was open: its last unsynced writes may be lost';
+    }
+    return null;
+  } catch (error) {
+    return `the file cannot be read (${(error as Error).message})`;
+  } finally {
+    db?.close();
+  }
+}
+
+function currentBootId(): string | null {
+  try {
+    return readFileSync(BOOT_ID_FILE, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 const statements = new WeakMap<SqlDatabase, Map<string, SqlStatement>>();

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_STORE, EventStore } from '../event-store/event-store.port.js';
-import type { SqlDatabase } from '../event-store/read-model.database.js';
+import { closeReadModelDatabase, type SqlDatabase } from '../event-store/read-model.database.js';
 import { ProjectionRunner, READ_MODEL_DB } from '../projections/projection-runner.js';
 import { Ledger } from './ledger.service.js';
 
@@ -29,6 +29,6 @@ export class LedgerModule implements OnApplicationShutdown {
   /** Runs after every other module's shutdown hook, so nothing appends to a closed store. */
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
-    if (this.readModel.open) this.readModel.close();
+    closeReadModelDatabase(this.readModel);
   }
 }

@@ -26,7 +26,7 @@ export function dumpReadModel(dataDir: string): Record<string, unknown[]> {
   const db = new Database(join(dataDir, 'read-model.db'), { readonly: true, fileMustExist: true });
   try {
     const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'checkpoints' ORDER BY name")
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('checkpoints', 'read_model_file') ORDER BY name")
       .all() as Array<{ name: string }>;
     return Object.fromEntries(
       tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}" ORDER BY 1`).all()]),

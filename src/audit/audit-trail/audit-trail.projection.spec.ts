@@ -25,7 +25,7 @@ const events = [
 ];
 
 function projection() {
-  const db = openReadModelDatabase(':memory:');
+  const { db } = openReadModelDatabase(':memory:');
   const view = new AuditTrailProjection(db, {} as ProjectionRunner, {} as EventStore);
   view.migrate(db);
   return { db, view };

@@ -9,6 +9,9 @@ import { JoiningProjection } from '../joining-projection.js';
  * Per stream, the revision and hash of its last event as it was when applied. The chain shows an
  * altered or removed event by the one after it; only this shows an altered last event.
  */
+/** The key of streams that belong to no tenant (the root's, say). */
+const NO_TENANT = '';
+
 @Injectable()
 export class LedgerHeadsProjection extends JoiningProjection {
   readonly name = 'ledger-heads';
@@ -17,9 +20,9 @@ export class LedgerHeadsProjection extends JoiningProjection {
   migrate(db: SqlDatabase): void {
     db.exec(`
       CREATE TABLE IF NOT EXISTS ledger_heads (
-        stream TEXT PRIMARY KEY, tenant_id TEXT, revision INTEGER NOT NULL, hash TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS ledger_heads_by_tenant ON ledger_heads (tenant_id, stream);
+        tenant_id TEXT NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL, hash TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, stream)
+      ) WITHOUT ROWID;
     `);
   }
 
@@ -40,11 +43,12 @@ export class LedgerHeadsProjection extends JoiningProjection {
   override endBatch(db: SqlDatabase): void {
     const upsert = prepared(
       db,
-      `INSERT INTO ledger_heads (stream, tenant_id, revision, hash) VALUES (?, ?, ?, ?)
-       ON CONFLICT (stream) DO UPDATE SET tenant_id = excluded.tenant_id, revision = excluded.revision, hash = excluded.hash
+      `INSERT INTO ledger_heads (tenant_id, stream, revision, hash) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant_id, stream) DO UPDATE SET revision = excluded.revision, hash = excluded.hash
        WHERE excluded.revision > ledger_heads.revision`,
     );
-    for (const [stream, head] of this.heads) upsert.run(stream, head.tenantId, head.revision, head.hash);
+    // A stream's tenant never changes: one B-tree keyed by (tenant, stream) is the table and the tenant's index.
+    for (const [stream, head] of this.heads) upsert.run(head.tenantId ?? NO_TENANT, stream, head.revision, head.hash);
     this.heads.clear();
   }
 

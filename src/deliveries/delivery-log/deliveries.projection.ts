@@ -168,7 +168,6 @@ export class DeliveriesProjection extends ReadModelProjection {
       CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at) WHERE due_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_due_by_subscription ON deliveries (subscription_id, due_at, seq) WHERE due_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_by_key ON deliveries (subscription_id, ordering_key, seq) WHERE ordering_key IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS deliveries_open_by_subscription ON deliveries (subscription_id) WHERE status IN ('pending', 'scheduled');
       CREATE INDEX IF NOT EXISTS deliveries_log ON deliveries (tenant_id, seq DESC, id DESC);
       CREATE INDEX IF NOT EXISTS deliveries_log_by_subscription ON deliveries (subscription_id, seq DESC, id DESC);
       CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (event_id);
@@ -386,13 +385,16 @@ export class DeliveriesProjection extends ReadModelProjection {
     return row.next;
   }
 
-  /** Open deliveries of subscriptions that were disabled or deleted: to be cancelled. */
+  /**
+   * Open deliveries of subscriptions that were disabled or deleted: to be cancelled. An open
+   * delivery is due (its first attempt, or a retry), so the due index finds them.
+   */
   orphaned(limit: number): DeliveryRow[] {
     return (
       prepared(
         this.db,
-        `SELECT d.* FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-           WHERE d.status IN ('pending', 'scheduled') AND s.status IN ('disabled', 'deleted') LIMIT ?`,
+        `SELECT d.* FROM subscriptions s JOIN deliveries d ON d.subscription_id = s.id AND d.due_at IS NOT NULL
+           WHERE s.status IN ('disabled', 'deleted') AND d.status IN ('pending', 'scheduled') LIMIT ?`,
       ).all(limit) as Row[]
     ).map(toDelivery);
   }
