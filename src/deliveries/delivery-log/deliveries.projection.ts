@@ -348,19 +348,27 @@ export class DeliveriesProjection extends ReadModelProjection {
    * open delivery of each key is eligible: the next waits for it to end.
    */
   dueFor(subscriptionId: string, now: number, limit: number, skip: (id: string) => boolean = () => false): { rows: DeliveryRow[]; scanned: number } {
-    const found = prepared(
+    const ids = prepared(
       this.db,
-      `SELECT d.* FROM deliveries d
+      `SELECT d.id FROM deliveries d
        WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
          AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
            SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
              AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
        ORDER BY d.due_at, d.seq LIMIT ?`,
-    ).all(subscriptionId, now, limit) as Row[];
-    // Rows the caller skips (in flight, say) are not parsed.
+    )
+      .pluck()
+      .all(subscriptionId, now, limit) as string[];
+    // Under load most of the due rows are in flight or appended (the caller skips them): only the
+    // ids of those are read, and whole rows only for the rest.
+    const byId = prepared(this.db, 'SELECT * FROM deliveries WHERE id = ?');
     const rows: DeliveryRow[] = [];
-    for (const row of found) if (!skip(row.id)) rows.push(toDelivery(row));
-    return { rows, scanned: found.length };
+    for (const id of ids) {
+      if (skip(id)) continue;
+      const row = byId.get(id) as Row | undefined;
+      if (row) rows.push(toDelivery(row));
+    }
+    return { rows, scanned: ids.length };
   }
 
   /**
