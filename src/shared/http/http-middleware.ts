@@ -123,7 +123,7 @@ interface Level {
  * Runs on text JSON.parse has accepted, so strings are well formed and a string followed by `:`
  * is a key.
  */
-function structureProblem(text: string): { code: string; detail: string } | null {
+export function structureProblem(text: string): { code: string; detail: string } | null {
   const levels: Level[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -136,8 +136,7 @@ function structureProblem(text: string): { code: string; detail: string } | null
       const level = levels[levels.length - 1];
       if (level?.keys === null) level.at = (level.at as number) + 1;
     } else if (c === '"') {
-      let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const end = closingQuote(text, i + 1);
       const level = levels[levels.length - 1];
       if (level?.keys && nextNonSpace(text, end + 1) === ':') {
         const raw = text.slice(i + 1, end);
@@ -153,6 +152,16 @@ function structureProblem(text: string): { code: string; detail: string } | null
     }
   }
   return null;
+}
+
+/** The quote that ends the string whose contents start at `from`: found by `indexOf`, skipping escaped ones. */
+function closingQuote(text: string, from: number): number {
+  for (let end = text.indexOf('"', from); ; end = text.indexOf('"', end + 1)) {
+    if (end < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return end;
+  }
 }
 
 function nextNonSpace(text: string, from: number): string | undefined {
