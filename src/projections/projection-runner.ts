@@ -24,10 +24,18 @@ interface Waiter {
 
 const CHECKPOINT = 'all';
 const MAX_BATCH = 2000;
+/** Applied batches are committed together: at most this long after the first of them... */
+const COMMIT_AFTER_MS = 5;
+/** ...or once this many events wait for the commit. */
+const COMMIT_AFTER_EVENTS = 5000;
 
 /**
  * Feeds every projection from one catch-up subscription to all events, starting after the stored
- * checkpoint. Events arriving together are applied in one transaction with the new checkpoint.
+ * checkpoint. Events arriving together are applied as one batch with the new checkpoint, in a
+ * savepoint of a transaction that is committed a few milliseconds later with the batches applied
+ * meanwhile: the views, read through the same connection, show a batch at once, and a burst of
+ * small batches costs one commit. A crash loses only what was not committed, checkpoint included,
+ * and the next start applies it again from the ledger.
  * A store failure reconnects from the checkpoint; a projection that throws parks the runner
  * (status `failed`, `/ready` false) rather than skipping the event.
  */
@@ -45,7 +53,13 @@ export class ProjectionRunner implements OnApplicationShutdown {
   private loop: Promise<void> | null = null;
   status: RunnerStatus = 'stopped';
   lastError: string | null = null;
+  /** Position of the last applied event: what the views show. */
   checkpoint: bigint;
+  /** Position of the last committed event: what a restart would start after. */
+  private committed: bigint;
+  /** Events applied since the last commit, in order: applied again if the commit fails. */
+  private uncommitted: StoredEvent[] = [];
+  private commitTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -53,6 +67,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
   ) {
     const row = prepared(db, 'SELECT position FROM checkpoints WHERE name = ?').get(CHECKPOINT) as { position: string } | undefined;
     this.checkpoint = row ? BigInt(row.position) : -1n;
+    this.committed = this.checkpoint;
   }
 
   register(projection: Projection): void {
@@ -174,6 +189,8 @@ export class ProjectionRunner implements OnApplicationShutdown {
     if (batch.length > 0 && this.status !== 'failed') {
       const last = batch[batch.length - 1]!.position;
       try {
+        if (!this.db.inTransaction) prepared(this.db, 'BEGIN').run();
+        // A savepoint: a batch that throws is undone alone.
         this.db.transaction(() => {
           for (const projection of this.projections) projection.beginBatch?.();
           for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
@@ -185,9 +202,16 @@ export class ProjectionRunner implements OnApplicationShutdown {
         })();
       } catch (error) {
         if (isStorageFault(error)) this.stall(error as Error, batch);
-        else this.park(error as Error, batch);
+        else {
+          this.commit();
+          this.park(error as Error, batch);
+        }
         return;
       }
+      for (const event of batch) this.uncommitted.push(event);
+      if (this.uncommitted.length >= COMMIT_AFTER_EVENTS) {
+        if (!this.commit()) return;
+      } else this.scheduleCommit();
       if (this.status === 'stalled') {
         this.status = this.caughtUpOnce ? 'live' : 'catching_up';
         this.stallBackoffMs = 100;
@@ -202,12 +226,48 @@ export class ProjectionRunner implements OnApplicationShutdown {
     for (const callback of callbacks) callback();
   }
 
+  private scheduleCommit(): void {
+    if (this.commitTimer) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      this.commit();
+    }, COMMIT_AFTER_MS);
+  }
+
+  /** Commits what was applied; false if the disk refused (then it is applied again later). */
+  private commit(): boolean {
+    if (this.commitTimer) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = null;
+    }
+    if (!this.db.inTransaction) return true;
+    try {
+      prepared(this.db, 'COMMIT').run();
+    } catch (error) {
+      this.stall(error as Error, []);
+      return false;
+    }
+    this.committed = this.uncommitted.at(-1)?.position ?? this.committed;
+    this.uncommitted = [];
+    return true;
+  }
+
   /**
    * The read-model disk refused the write (full, read-only, busy): nothing is wrong with the
-   * events, so keep them and try again with backoff; not ready meanwhile.
+   * events, so keep them and try again with backoff; not ready meanwhile. What was applied since
+   * the last commit is rolled back and applied again with them.
    */
   private stall(error: Error, batch: StoredEvent[]): void {
-    this.buffer = [...batch, ...this.buffer];
+    if (this.db.inTransaction) {
+      try {
+        prepared(this.db, 'ROLLBACK').run();
+      } catch {
+        // Already rolled back by SQLite itself.
+      }
+    }
+    this.buffer = [...this.uncommitted, ...batch, ...this.buffer];
+    this.uncommitted = [];
+    this.checkpoint = this.committed;
     if (this.status !== 'stalled') this.logger.error({ msg: 'the read-model store cannot write; retrying', error: error.message });
     this.status = 'stalled';
     this.lastError = error.message;
@@ -255,6 +315,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.subscription?.close();
     await this.loop?.catch(() => undefined);
+    this.commit();
     this.status = 'stopped';
   }
 }
