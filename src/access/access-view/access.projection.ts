@@ -25,6 +25,8 @@ export interface TenantRow {
 @Injectable()
 export class AccessProjection extends ReadModelProjection {
   readonly name = 'access';
+  /** Key rows by id, only of keys that exist (so unknown ids presented cannot grow it). */
+  private readonly keys = new Map<string, ApiKeyRow>();
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -48,6 +50,7 @@ export class AccessProjection extends ReadModelProjection {
         );
         return;
       case 'ApiKeyIssued':
+        this.keys.delete(event.data.keyId);
         prepared(db, 'INSERT OR IGNORE INTO api_keys (id, tenant_id, name, role, key_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
           event.data.keyId,
           event.data.tenantId,
@@ -58,6 +61,7 @@ export class AccessProjection extends ReadModelProjection {
         );
         return;
       case 'ApiKeyRevoked':
+        this.keys.delete(event.data.keyId);
         prepared(db, 'UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(event.data.revokedAt, event.data.keyId);
         return;
       default:
@@ -66,8 +70,13 @@ export class AccessProjection extends ReadModelProjection {
     }
   }
 
+  /** Every authenticated request looks its key up: keys that exist stay in memory until an event changes them. */
   findKey(keyId: string): ApiKeyRow | undefined {
-    return prepared(this.db, 'SELECT * FROM api_keys WHERE id = ?').get(keyId) as ApiKeyRow | undefined;
+    const cached = this.keys.get(keyId);
+    if (cached) return cached;
+    const row = prepared(this.db, 'SELECT * FROM api_keys WHERE id = ?').get(keyId) as ApiKeyRow | undefined;
+    if (row) this.keys.set(keyId, row);
+    return row;
   }
 
   listKeys(tenantId: string): ApiKeyRow[] {
