@@ -57,8 +57,9 @@ export function openReadModelDatabase(file: string, bootId: string | null = curr
 /** Syncs what was written unsynced, then marks the file closed cleanly. */
 export function closeReadModelDatabase(db: SqlDatabase): void {
   if (!db.open) return;
-  // Batches the projection runner applied and had not committed yet: views and checkpoint together.
-  if (db.inTransaction) db.exec('COMMIT');
+  // Batches the projection runner applied and did not commit: without their checkpoint, they are
+  // dropped and applied again at the next start.
+  if (db.inTransaction) db.exec('ROLLBACK');
   db.pragma('synchronous = FULL');
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.prepare('UPDATE read_model_file SET closed = 1').run();

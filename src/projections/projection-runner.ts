@@ -31,8 +31,8 @@ const COMMIT_AFTER_EVENTS = 5000;
 
 /**
  * Feeds every projection from one catch-up subscription to all events, starting after the stored
- * checkpoint. Events arriving together are applied as one batch with the new checkpoint, in a
- * savepoint of a transaction that is committed a few milliseconds later with the batches applied
+ * checkpoint. Events arriving together are applied as one batch, in a savepoint of a transaction
+ * that is committed, with the new checkpoint, a few milliseconds later with the batches applied
  * meanwhile: the views, read through the same connection, show a batch at once, and a burst of
  * small batches costs one commit. A crash loses only what was not committed, checkpoint included,
  * and the next start applies it again from the ledger.
@@ -195,10 +195,6 @@ export class ProjectionRunner implements OnApplicationShutdown {
           for (const projection of this.projections) projection.beginBatch?.();
           for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
           for (const projection of this.projections) projection.endBatch?.(this.db);
-          prepared(
-            this.db,
-            'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
-          ).run(CHECKPOINT, last.toString());
         })();
       } catch (error) {
         if (isStorageFault(error)) this.stall(error as Error, batch);
@@ -242,6 +238,14 @@ export class ProjectionRunner implements OnApplicationShutdown {
     }
     if (!this.db.inTransaction) return true;
     try {
+      const last = this.uncommitted.at(-1);
+      // The checkpoint is written once per commit, in the same transaction as the views it describes.
+      if (last) {
+        prepared(
+          this.db,
+          'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+        ).run(CHECKPOINT, last.position.toString());
+      }
       prepared(this.db, 'COMMIT').run();
     } catch (error) {
       this.stall(error as Error, []);

@@ -48,6 +48,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
    */
   private readonly complete = new Set<string>();
   private scannedUpTo: number | null = null;
+  /** Whether the next pump asks the view what fell due; and the earliest due time it gave last. */
+  private lookForDue = true;
+  private nextDue: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private healthTimer: NodeJS.Timeout | null = null;
@@ -100,6 +103,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
           this.reread(data.subscriptionId);
         }
       }
+      if (stored.type === 'RetryScheduled') this.lookForDue = true;
       if (stored.type === 'SubscriptionDisabled' || stored.type === 'SubscriptionDeleted') orphansPossible = true;
     }
     if (orphansPossible) this.cancelOrphans();
@@ -137,14 +141,23 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.scannedUpTo = now;
   }
 
+  /**
+   * The view is asked for retries falling due only when one may have: at the start, after a retry
+   * was scheduled, and once the earliest due time it gave last has come.
+   */
   private pump(): void {
     const now = Date.now();
-    this.discover(now);
+    const look = this.lookForDue || (this.nextDue !== null && now >= this.nextDue);
+    if (look) this.discover(now);
     for (const id of this.lanes) {
       if (this.inFlight.size >= this.config.maxInFlight) break;
       this.pumpLane(id, now);
     }
-    this.armTimer(now);
+    if (look) {
+      this.nextDue = this.deliveries.nextDueAt(now);
+      this.lookForDue = false;
+    }
+    if (this.nextDue !== null) this.setTimer(this.nextDue, now);
   }
 
   /**
@@ -245,11 +258,6 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     }
     window.count += 1;
     return true;
-  }
-
-  private armTimer(now: number): void {
-    const next = this.deliveries.nextDueAt(now);
-    if (next !== null) this.setTimer(next, now);
   }
 
   private setTimer(at: number, now: number): void {
