@@ -113,7 +113,7 @@ const services = [];
 let receiverRef = null;
 
 function newService(label, dataDir, options = {}) {
-  const service = new ServiceProcess({ dataDir, logDir, label, ...options });
+  const service = new ServiceProcess({ dataDir, logDir, label, ...options, nodeArgs: [...(env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(options.nodeArgs ?? [])] });
   services.push(service);
   return service;
 }

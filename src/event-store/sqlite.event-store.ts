@@ -44,7 +44,10 @@ interface PendingAppend {
 }
 
 const PAGE = 1000;
+/** The tail never holds more than this, however far behind a subscriber is (it reads the file). */
 const TAIL_LIMIT = 2_000;
+/** Below this, the tail is not trimmed at all. */
+const TAIL_TRIM_AT = 256;
 
 /**
  * The embedded ledger: one SQLite file in WAL mode. Appends are committed by a writer thread
@@ -67,6 +70,8 @@ export class SqliteEventStore implements EventStore {
    * takes them from here instead of reading back and parsing rows it was just woken for.
    */
   private tail: StoredEvent[] = [];
+  /** Where each open subscription is: the tail keeps only what one of them has yet to take. */
+  private readonly cursors = new Set<{ after: bigint }>();
   private readonly statements;
   private readonly writer: SqliteWriterThread;
   private committing = false;
@@ -149,8 +154,7 @@ export class SqliteEventStore implements EventStore {
     } else {
       this.lastWriteError = null;
       batch.forEach((item, i) => this.settle(item, reply.outcomes[i]!));
-      // Trimmed now and then, not at every commit: a copy of the whole tail each time costs more than it keeps.
-      if (this.tail.length > 1.25 * TAIL_LIMIT) this.tail = this.tail.slice(-TAIL_LIMIT);
+      this.trimTail();
       this.appended.emit('appended');
     }
     if (this.closed) this.drained?.();
@@ -231,15 +235,17 @@ export class SqliteEventStore implements EventStore {
     const pollIntervalMs = this.pollIntervalMs;
     const appended = this.appended;
     const next = (after: bigint) => this.tailAfter(after) ?? this.statements.all.all(after, PAGE).map(toStoredEvent);
+    const cursor = { after: options.after ?? 0n };
+    const cursors = this.cursors;
+    cursors.add(cursor);
 
     async function* run(): AsyncGenerator<StoredEvent> {
-      let after = options.after ?? 0n;
       try {
         while (!closed) {
-          const events = next(after);
+          const events = next(cursor.after);
           for (const event of events) {
             if (closed) return;
-            after = event.position;
+            cursor.after = event.position;
             yield event;
           }
           if (events.length >= PAGE) {
@@ -259,6 +265,7 @@ export class SqliteEventStore implements EventStore {
         }
       } finally {
         appended.off('appended', onAppend);
+        cursors.delete(cursor);
       }
     }
 
@@ -268,12 +275,28 @@ export class SqliteEventStore implements EventStore {
       [Symbol.asyncIterator]: () => iterator,
       close: async () => {
         closed = true;
+        cursors.delete(cursor);
         wake?.();
       },
     };
   }
 
   /** Reads answer even on a full or read-only disk, so after a failed commit only a real write says it is back. */
+  /**
+   * Drops what every open subscription has taken: the events a live subscriber was woken for are
+   * gone from here within milliseconds, and die young instead of being promoted with a long tail.
+   * Trimmed past a few hundred only, and capped for a subscriber that stays behind.
+   */
+  private trimTail(): void {
+    if (this.tail.length <= TAIL_TRIM_AT) return;
+    let taken = this.tail[this.tail.length - 1]!.position;
+    for (const cursor of this.cursors) if (cursor.after < taken) taken = cursor.after;
+    let keepFrom = 0;
+    while (keepFrom < this.tail.length && this.tail[keepFrom]!.position <= taken) keepFrom++;
+    keepFrom = Math.max(keepFrom, this.tail.length - TAIL_LIMIT);
+    if (keepFrom > 0) this.tail = this.tail.slice(keepFrom);
+  }
+
   /** The committed events after `after` when the tail holds all of them, else null (read the file). */
   private tailAfter(after: bigint): StoredEvent[] | null {
     const first = this.tail[0];

@@ -103,7 +103,6 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
       }
       const refused = structureProblem(text);
       if (refused) return fail(400, refused.detail, refused.code);
-      (req as Request & { rawBody?: string }).rawBody = text;
       next();
     });
   };
