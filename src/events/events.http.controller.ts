@@ -7,6 +7,7 @@ import { Requires } from '../access/auth/access.decorators.js';
 import { notFound } from '../shared/domain/domain-error.js';
 import { problem } from '../shared/http/problem.js';
 import { ValidationProblem } from '../shared/http/problem.filter.js';
+import type { CommandContext } from '../ledger/ledger-context.js';
 import { commandContext, Ctx, type RequestContext, tenantOf } from '../shared/http/request-context.js';
 import { flattenValidationErrors } from '../shared/http/validation.js';
 import { EventRow, EventsProjection } from './event-view/events.projection.js';
@@ -118,7 +119,7 @@ export class EventsHttpController {
   }
 
   private context(ctx: RequestContext) {
-    return { ...commandContext(ctx, new Date()), tenantId: tenantOf(ctx) };
+    return commandContext(ctx, new Date(), tenantOf(ctx)) as CommandContext & { tenantId: string };
   }
 }
 
@@ -145,7 +146,10 @@ function mergeId(bodyId: string | undefined, header: string | undefined): string
 }
 
 function toInput(body: PublishEventRequest, id: string | undefined): EventInput {
-  return { type: body.type, data: body.data, ...(id !== undefined ? { id } : {}), ...(body.orderingKey !== undefined ? { orderingKey: body.orderingKey } : {}) };
+  const input: EventInput = { type: body.type, data: body.data };
+  if (id !== undefined) input.id = id;
+  if (body.orderingKey !== undefined) input.orderingKey = body.orderingKey;
+  return input;
 }
 
 function toResponse(published: Published): PublishedEventResponse {

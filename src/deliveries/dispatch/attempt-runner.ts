@@ -75,7 +75,9 @@ export class AttemptRunner {
             ...(result.kind === 'response' ? { status: result.status, retryAfterMs: retryAfterMs(result.headers['retry-after'], Date.now()) } : {}),
           })
         : null;
-    const appended = await this.decide(delivery, { type: 'RecordAttempt', ...ids(delivery), attempt, nextDelayMs, at: new Date().toISOString() });
+    const { id: deliveryId, eventId, subscriptionId, tenantId } = delivery;
+    const command: DeliveryCommand = { type: 'RecordAttempt', deliveryId, eventId, subscriptionId, tenantId, attempt, nextDelayMs, at: new Date().toISOString() };
+    const appended = await this.decide(delivery, command);
     if (result.kind === 'response' && result.status === 410 && appended.events.length > 0) await this.disableGone(delivery);
     return appended;
   }

@@ -79,11 +79,11 @@ export function buildWebhookRequest(
   }
   return {
     url: config.url,
-    headers: { ...config.headers, ...common, ...signatureHeader },
+    headers: Object.assign({}, config.headers, common, signatureHeader),
     body: body.text,
     record: {
       url: config.url,
-      headers: { ...redactHeaders(config.headers), ...common, ...signatureHeader },
+      headers: Object.assign(redactHeaders(config.headers), common, signatureHeader),
       signature,
       secretIds,
       bodyBytes: body.bytes,

@@ -47,10 +47,7 @@ export function tenantOf(context: RequestContext, named?: string): string {
 }
 
 export function commandContext(context: RequestContext, now: Date, tenantId?: string): CommandContext {
-  return {
-    actor: actorOf(context.principal),
-    correlationId: context.requestId,
-    ...(tenantId !== undefined ? { tenantId } : {}),
-    now,
-  };
+  const command: CommandContext = { actor: actorOf(context.principal), correlationId: context.requestId, now };
+  if (tenantId !== undefined) command.tenantId = tenantId;
+  return command;
 }
