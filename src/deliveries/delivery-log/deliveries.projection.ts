@@ -344,11 +344,12 @@ export class DeliveriesProjection extends ReadModelProjection {
   }
 
   /**
-   * One subscription's deliveries due by `now`, oldest first. With key ordering only the oldest
-   * open delivery of each key is eligible: the next waits for it to end.
+   * Ids of one subscription's deliveries due by `now`, oldest first; the caller reads whole rows
+   * (`get`) only for those it starts. With key ordering only the oldest open delivery of each key
+   * is eligible: the next waits for it to end.
    */
-  dueFor(subscriptionId: string, now: number, limit: number, skip: (id: string) => boolean = () => false): { rows: DeliveryRow[]; scanned: number } {
-    const ids = prepared(
+  dueIdsFor(subscriptionId: string, now: number, limit: number): string[] {
+    return prepared(
       this.db,
       `SELECT d.id FROM deliveries d
        WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
@@ -359,16 +360,6 @@ export class DeliveriesProjection extends ReadModelProjection {
     )
       .pluck()
       .all(subscriptionId, now, limit) as string[];
-    // Under load most of the due rows are in flight or appended (the caller skips them): only the
-    // ids of those are read, and whole rows only for the rest.
-    const byId = prepared(this.db, 'SELECT * FROM deliveries WHERE id = ?');
-    const rows: DeliveryRow[] = [];
-    for (const id of ids) {
-      if (skip(id)) continue;
-      const row = byId.get(id) as Row | undefined;
-      if (row) rows.push(toDelivery(row));
-    }
-    return { rows, scanned: ids.length };
   }
 
   /**

@@ -8,7 +8,8 @@ import { DeliveriesProjection, DeliveryRow, fannedOut } from '../delivery-log/de
 import { AttemptRunner } from './attempt-runner.js';
 
 const MAX_TIMER_MS = 60_000;
-const SPARE_CANDIDATES = 100;
+/** Due ids a lane reads past its free slots: a refill from memory for this many starts. */
+const SPARE_CANDIDATES = 300;
 /** Events after which a lane's remembered candidates may be wrong: read the view again. */
 const INVALIDATES_CANDIDATES: ReadonlySet<string> = new Set([
   'SubscriptionUpdated',
@@ -40,7 +41,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private readonly rateWindows = new Map<string, { second: number; count: number }>();
   private pumpScheduled = false;
   private readonly lanes = new Set<string>();
-  private readonly candidates = new Map<string, DeliveryRow[]>();
+  /** Per lane, the due deliveries to start next: rows fanned out in memory, or ids read from the view. */
+  private readonly candidates = new Map<string, Array<DeliveryRow | string>>();
   /**
    * Lanes whose candidates, with the rows taken (in flight or appended), are all the due rows the
    * view holds for them: deliveries fanned out to such a lane join its candidates as they are
@@ -180,18 +182,32 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     let free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
     if (free <= 0) return;
     const taken = (deliveryId: string) => this.inFlight.has(deliveryId) || this.appended.has(deliveryId);
-    let queue = (this.candidates.get(id) ?? []).filter((d) => !taken(d.id));
+    const idOf = (candidate: DeliveryRow | string) => (typeof candidate === 'string' ? candidate : candidate.id);
+    let queue = (this.candidates.get(id) ?? []).filter((d) => !taken(idOf(d)));
     let exhausted = this.complete.has(id);
     if (queue.length < free && !exhausted) {
       // The view still shows as due what is in flight and what is appended but not applied: ask past those.
       const limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
-      const found = this.deliveries.dueFor(id, now, limit, taken);
-      queue = found.rows;
-      exhausted = found.scanned < limit;
+      const ids = this.deliveries.dueIdsFor(id, now, limit);
+      queue = ids.filter((deliveryId) => !taken(deliveryId));
+      exhausted = ids.length < limit;
       if (exhausted) this.complete.add(id);
     }
-    while (free > 0 && queue.length > 0 && this.takeRateToken(subscription, now)) {
-      this.start(queue.shift()!, subscription);
+    while (free > 0 && queue.length > 0) {
+      const next = queue[0]!;
+      // An id is read whole only now. One that is no longer due since the view was asked (ended,
+      // or rescheduled: the retry is found again when it falls due) is passed over.
+      const delivery = typeof next === 'string' ? this.deliveries.get(next) : next;
+      if (!delivery || (typeof next === 'string' && (delivery.dueAt === null || delivery.dueAt > now))) {
+        queue.shift();
+        continue;
+      }
+      if (!this.takeRateToken(subscription, now)) {
+        queue[0] = delivery;
+        break;
+      }
+      queue.shift();
+      this.start(delivery, subscription);
       free--;
     }
     if (queue.length > 0) this.candidates.set(id, queue);
