@@ -281,7 +281,6 @@ export class SqliteEventStore implements EventStore {
     };
   }
 
-  /** Reads answer even on a full or read-only disk, so after a failed commit only a real write says it is back. */
   /**
    * Drops what every open subscription has taken: the events a live subscriber was woken for are
    * gone from here within milliseconds, and die young instead of being promoted with a long tail.
@@ -306,6 +305,7 @@ export class SqliteEventStore implements EventStore {
     return this.tail.slice(start, start + PAGE);
   }
 
+  /** Reads answer even on a full or read-only disk, so after a failed commit only a real write says it is back. */
   async ping(): Promise<void> {
     if (this.closed) throw new EventStoreUnavailableError('event store is closed');
     if (this.lastWriteError === null) {
