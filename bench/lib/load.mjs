@@ -1,6 +1,7 @@
 // Load: publishing to the service (closed loop with N publishers, or open loop at a fixed rate) and
 // the raw limit (undici straight to the receiver). Every loop is bounded in time and in count.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, Pool, request } from 'undici';
 import { deliveryOutcomes, ledgerStats } from './ledger.mjs';
@@ -174,6 +175,15 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
       else values.push(at - sentAt);
     }
     latency = { ...latencySummary(values), missing };
+    if (process.env.BENCH_LATENCY_TRACE) {
+      // "send time (ms from the phase's start) latency (ms)" per event, for looking at when the slow ones happen.
+      const lines = [];
+      for (const [id, sentAt] of sendTimes) {
+        const at = arrivals.get(id);
+        if (at !== undefined) lines.push(`${(sentAt - started).toFixed(2)} ${(at - sentAt).toFixed(2)}`);
+      }
+      writeFileSync(`${process.env.BENCH_LATENCY_TRACE}-${label.replace(/[^a-z0-9]+/gi, '-')}.txt`, lines.join('\n') + '\n');
+    }
   }
   const publishSeconds = (publishEnd - started) / 1000;
   const windowSeconds = outcomes.lastSucceededAt ? (outcomes.lastSucceededAt - firstSend) / 1000 : null;
