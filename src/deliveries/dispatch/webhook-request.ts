@@ -8,7 +8,8 @@ export interface WebhookEvent {
   id: string;
   type: string;
   createdAt: string;
-  data: unknown;
+  /** The published data as JSON text (`JSON.stringify` of it). */
+  dataJson: string;
 }
 
 export interface OutgoingRequest {
@@ -25,10 +26,16 @@ export interface WebhookBody {
   sha256: string;
 }
 
-/** The body a subscriber receives (SPEC §4): our envelope, or exactly the published data. */
+/**
+ * The body a subscriber receives (SPEC §4): our envelope, or exactly the published data. The
+ * envelope is `JSON.stringify({ id, type, timestamp, data })` written out around the data's JSON,
+ * which is already text: an object's JSON is its members' JSON, in order, joined by commas.
+ */
 export function webhookBody(event: WebhookEvent, payload: SubscriptionConfig['payload']): WebhookBody {
   const text =
-    payload === 'raw' ? JSON.stringify(event.data) : JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.data });
+    payload === 'raw'
+      ? event.dataJson
+      : `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.createdAt)},"data":${event.dataJson}}`;
   return { text, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
 }
 

@@ -17,6 +17,19 @@ export interface EventRow {
   position: bigint;
 }
 
+/**
+ * What a delivery sends of its event: the data still as the JSON text it was stored as, so the
+ * webhook body is written around it without parsing it again, and a cached event is a handful of
+ * flat strings rather than the tree of the published payload.
+ */
+export interface EventPayload {
+  id: string;
+  tenantId: string;
+  type: string;
+  createdAt: string;
+  dataJson: string;
+}
+
 interface Row {
   id: string;
   tenant_id: string;
@@ -41,15 +54,15 @@ const toEvent = (r: Row): EventRow => ({
   position: BigInt(r.position),
 });
 
-/** Each generation of the parsed-events cache holds up to this many events and this many bytes of their JSON data. */
+/** Each generation of the payload cache holds up to this many events and this many bytes of their JSON data. */
 const RECENT = { entries: 1_500, weight: 4 * 1024 * 1024 };
 
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()
 export class EventsProjection extends ReadModelProjection {
   readonly name = 'events';
-  /** Every delivery of an event (fan-out, retries) reads it: keep the latest parsed. */
-  private readonly recent = new RecentCache<string, EventRow>(RECENT);
+  /** Every delivery of an event (fan-out, retries) sends its payload: keep the latest. */
+  private readonly recent = new RecentCache<string, EventPayload>(RECENT);
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -66,7 +79,6 @@ export class EventsProjection extends ReadModelProjection {
   apply(db: SqlDatabase, stored: StoredEvent): void {
     if (stored.type === 'DeliveriesAdded') {
       const { data } = stored as unknown as DeliveriesAdded;
-      this.recent.delete(`${data.tenantId}/${data.eventId}`);
       const row = prepared(db, 'SELECT deliveries FROM events WHERE tenant_id = ? AND id = ?').get(data.tenantId, data.eventId) as
         { deliveries: string } | undefined;
       if (!row) return;
@@ -97,25 +109,12 @@ export class EventsProjection extends ReadModelProjection {
       stored.position.toString(),
       Number(stored.position),
     );
-    // Its deliveries are about to be sent: keep it parsed, as applied (a rolled-back batch is applied again, the same).
-    this.remember(
-      {
-        id: data.eventId,
-        tenantId: data.tenantId,
-        type: data.type,
-        data: data.data,
-        orderingKey: data.orderingKey,
-        createdAt: data.createdAt,
-        deliveries: data.deliveries,
-        test: data.test,
-        position: stored.position,
-      },
-      json.length,
-    );
+    // Its deliveries are about to be sent: keep the payload (a rolled-back batch is applied again, the same).
+    this.remember({ id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: json });
   }
 
-  private remember(event: EventRow, bytes: number): void {
-    this.recent.set(`${event.tenantId}/${event.id}`, event, bytes);
+  private remember(payload: EventPayload): void {
+    this.recent.set(`${payload.tenantId}/${payload.id}`, payload, payload.dataJson.length);
   }
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
@@ -149,13 +148,21 @@ export class EventsProjection extends ReadModelProjection {
   }
 
   get(tenantId: string, eventId: string): EventRow | undefined {
-    const key = `${tenantId}/${eventId}`;
-    const cached = this.recent.get(key);
-    if (cached) return cached;
     const row = prepared(this.db, 'SELECT * FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Row | undefined;
+    return row ? toEvent(row) : undefined;
+  }
+
+  /** The event as its deliveries send it: from the cache of recent events, or the view (unparsed). */
+  payload(tenantId: string, eventId: string): EventPayload | undefined {
+    const cached = this.recent.get(`${tenantId}/${eventId}`);
+    if (cached) return cached;
+    const row = prepared(this.db, 'SELECT id, tenant_id, type, created_at, data FROM events WHERE tenant_id = ? AND id = ?').get(
+      tenantId,
+      eventId,
+    ) as Pick<Row, 'id' | 'tenant_id' | 'type' | 'created_at' | 'data'> | undefined;
     if (!row) return undefined;
-    const event = toEvent(row);
-    this.remember(event, row.data.length);
-    return event;
+    const payload: EventPayload = { id: row.id, tenantId: row.tenant_id, type: row.type, createdAt: row.created_at, dataJson: row.data };
+    this.remember(payload);
+    return payload;
   }
 }
