@@ -15,6 +15,8 @@ import { ProjectionRunner } from './projection-runner.js';
 class Tally implements Projection {
   readonly name = 'tally';
   refuseCommits = false;
+  /** A bug: the projection throws on this number, after writing its row. */
+  throwsOn: number | null = null;
   migrate(db: SqlDatabase): void {
     db.exec(`
       CREATE TABLE IF NOT EXISTS tally (position INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -25,6 +27,7 @@ class Tally implements Projection {
   apply(db: SqlDatabase, event: StoredEvent): void {
     db.prepare('INSERT INTO tally (position, n) VALUES (?, ?)').run(event.position, (event.data as { n: number }).n);
     if (this.refuseCommits) db.prepare('INSERT INTO owned (owner_id) VALUES (404)').run();
+    if ((event.data as { n: number }).n === this.throwsOn) throw new Error(`cannot count ${this.throwsOn}`);
   }
 }
 
@@ -77,5 +80,23 @@ describe('projection runner', () => {
     await runner.waitFor(last).catch(() => undefined);
     await expect.poll(() => runner.status === 'live' && runner.checkpoint >= last, { timeout: 5000 }).toBe(true);
     expect(tallied()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('parks on a projection that throws, with the batches before it committed and none of its writes', async () => {
+    const { runner, db, tally, publish, tallied } = await started();
+    await runner.waitFor(await publish(1));
+    await expect.poll(() => db.inTransaction, { timeout: 1000 }).toBe(false);
+    tally.throwsOn = 3;
+    const second = await publish(2);
+    await runner.waitFor(second);
+    // Applied, and (within the commit delay) most likely not yet committed when the next batch throws.
+    await publish(3);
+    await expect.poll(() => runner.status, { timeout: 2000 }).toBe('failed');
+    await publish(4);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(db.inTransaction).toBe(false);
+    expect(tallied()).toEqual([1, 2]);
+    expect(db.prepare("SELECT position FROM checkpoints WHERE name = 'all'").pluck().get()).toBe(second.toString());
+    expect(runner.checkpoint).toBe(second);
   });
 });

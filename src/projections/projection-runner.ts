@@ -31,8 +31,8 @@ const COMMIT_AFTER_EVENTS = 5000;
 
 /**
  * Feeds every projection from one catch-up subscription to all events, starting after the stored
- * checkpoint. Events arriving together are applied as one batch, in a savepoint of a transaction
- * that is committed, with the new checkpoint, a few milliseconds later with the batches applied
+ * checkpoint. Events arriving together are applied as one batch, in a transaction that is
+ * committed, with the new checkpoint, a few milliseconds later with the batches applied
  * meanwhile: the views, read through the same connection, show a batch at once, and a burst of
  * small batches costs one commit. A crash loses only what was not committed, checkpoint included,
  * and the next start applies it again from the ledger.
@@ -189,19 +189,10 @@ export class ProjectionRunner implements OnApplicationShutdown {
     if (batch.length > 0 && this.status !== 'failed') {
       const last = batch[batch.length - 1]!.position;
       try {
-        if (!this.db.inTransaction) prepared(this.db, 'BEGIN').run();
-        // A savepoint: a batch that throws is undone alone.
-        this.db.transaction(() => {
-          for (const projection of this.projections) projection.beginBatch?.();
-          for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
-          for (const projection of this.projections) projection.endBatch?.(this.db);
-        })();
+        this.apply(batch);
       } catch (error) {
         if (isStorageFault(error)) this.stall(error as Error, batch);
-        else {
-          this.commit();
-          this.park(error as Error, batch);
-        }
+        else this.park(error as Error, batch);
         return;
       }
       for (const event of batch) this.uncommitted.push(event);
@@ -220,6 +211,18 @@ export class ProjectionRunner implements OnApplicationShutdown {
     const callbacks = this.afterFlush;
     this.afterFlush = [];
     for (const callback of callbacks) callback();
+  }
+
+  /**
+   * Applies a batch inside the open transaction. Not in a savepoint of its own: a savepoint makes
+   * SQLite copy every page a batch touches first, for each of the many small batches of a light
+   * load. A batch that throws rolls back the whole transaction instead (see `park` and `stall`).
+   */
+  private apply(batch: StoredEvent[]): void {
+    if (!this.db.inTransaction) prepared(this.db, 'BEGIN').run();
+    for (const projection of this.projections) projection.beginBatch?.();
+    for (const event of batch) for (const projection of this.projections) projection.apply(this.db, event);
+    for (const projection of this.projections) projection.endBatch?.(this.db);
   }
 
   private scheduleCommit(): void {
@@ -262,13 +265,7 @@ export class ProjectionRunner implements OnApplicationShutdown {
    * the last commit is rolled back and applied again with them.
    */
   private stall(error: Error, batch: StoredEvent[]): void {
-    if (this.db.inTransaction) {
-      try {
-        prepared(this.db, 'ROLLBACK').run();
-      } catch {
-        // Already rolled back by SQLite itself.
-      }
-    }
+    this.rollback();
     this.buffer = [...this.uncommitted, ...batch, ...this.buffer];
     this.uncommitted = [];
     this.checkpoint = this.committed;
@@ -283,7 +280,26 @@ export class ProjectionRunner implements OnApplicationShutdown {
     this.stallBackoffMs = Math.min(this.stallBackoffMs * 2, 5000);
   }
 
+  /**
+   * A projection threw: the views keep every batch before this one, committed, and the runner
+   * stops there. The transaction holds this batch's partial writes, so it is rolled back and
+   * the batches before it, which applied cleanly, are applied again and committed.
+   */
   private park(error: Error, batch: StoredEvent[]): void {
+    this.rollback();
+    const before = this.uncommitted;
+    this.uncommitted = [];
+    if (before.length > 0) {
+      try {
+        this.apply(before);
+        this.uncommitted = before;
+        this.commit();
+      } catch {
+        this.rollback();
+        this.uncommitted = [];
+      }
+    }
+    this.checkpoint = this.committed;
     this.status = 'failed';
     this.lastError = error.message;
     this.logger.error({
@@ -293,6 +309,15 @@ export class ProjectionRunner implements OnApplicationShutdown {
     });
     this.rejectWaiters(`read models are parked: ${error.message}`);
     void this.subscription?.close();
+  }
+
+  private rollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      prepared(this.db, 'ROLLBACK').run();
+    } catch {
+      // Already rolled back by SQLite itself.
+    }
   }
 
   private rejectWaiters(message: string): void {
