@@ -14,6 +14,7 @@ import { createEventStore } from './event-store/create-event-store.js';
 import { openReadModelDatabase } from './event-store/read-model.database.js';
 import { MetricsService } from './operations/metrics.service.js';
 import { loadMasterKey, SecretBox } from './shared/crypto/secret-box.js';
+import { PrototypedExpressAdapter } from './shared/http/express-adapter.js';
 import { jsonBody, requestContext } from './shared/http/http-middleware.js';
 import { JsonLogger } from './shared/http/json-logger.js';
 import { ProblemFilter } from './shared/http/problem.filter.js';
@@ -49,7 +50,7 @@ export async function openDependencies(config: Config, readModelFile = READ_MODE
 export async function startHookledger(config: Config): Promise<StartedApp> {
   const deps = await openDependencies(config);
   const { rootKey } = deps;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(deps), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(deps), new PrototypedExpressAdapter(), {
     bodyParser: false,
     logger: new JsonLogger(config.logLevel),
   });
