@@ -1,26 +1,43 @@
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Express, Request, Response } from 'express';
 import { IncomingMessage, type Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrototypedExpressAdapter, withPrototype } from './express-adapter.js';
 
 describe('withPrototype', () => {
-  it('constructs instances of the base class with the given prototype', () => {
-    class Base {
-      constructor(readonly value: number) {}
+  it("constructs the base's instances, initialised by it, with the given prototype", () => {
+    function Base(this: { value: number }, value: number) {
+      this.value = value;
     }
-    const prototype = Object.create(Base.prototype, { doubled: { get(this: Base) { return this.value * 2; } } }) as object;
-    const Constructed = withPrototype(Base, prototype);
+    const BaseClass = Base as unknown as new (value: number) => { value: number };
+    const prototype = Object.create(BaseClass.prototype, {
+      doubled: {
+        get(this: { value: number }) {
+          return this.value * 2;
+        },
+      },
+    }) as object;
+    const Constructed = withPrototype(BaseClass, prototype);
     const made = new Constructed(21);
     expect(Object.getPrototypeOf(made)).toBe(prototype);
-    expect(made).toBeInstanceOf(Base);
-    expect((made as Base & { doubled: number }).doubled).toBe(42);
+    expect(made).toBeInstanceOf(BaseClass);
+    expect((made as unknown as { doubled: number }).doubled).toBe(42);
   });
 
-  it('refuses a prototype that does not inherit from the base class', () => {
+  it('makes a real IncomingMessage, readable as one', () => {
+    const Constructed = withPrototype(IncomingMessage, Object.create(IncomingMessage.prototype) as object);
+    const made = new Constructed(new Socket());
+    expect(made).toBeInstanceOf(IncomingMessage);
+    expect(made.headers).toEqual({});
+    expect(made.readable).toBe(true);
+  });
+
+  it('refuses a prototype that does not inherit from the base, and a class it cannot call', () => {
     expect(() => withPrototype(IncomingMessage, {})).toThrow(TypeError);
+    class Base {}
+    expect(() => withPrototype(Base, Object.create(Base.prototype) as object)).toThrow(/class/);
   });
 });
 
