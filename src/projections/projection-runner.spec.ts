@@ -82,6 +82,30 @@ describe('projection runner', () => {
     expect(tallied()).toEqual([1, 2, 3, 4]);
   });
 
+  it('stays stalled while the store refuses, however often a retry applies the batches in memory', async () => {
+    const { runner, tally, publish } = await started();
+    await runner.waitFor(await publish(1));
+    await expect.poll(() => runner.status).toBe('live');
+    const seen: string[] = [];
+    let status = runner.status;
+    Object.defineProperty(runner, 'status', {
+      get: () => status,
+      set: (value: typeof status) => {
+        if (value !== status) seen.push(value);
+        status = value;
+      },
+    });
+    tally.refuseCommits = true;
+    await publish(2);
+    await expect.poll(() => runner.status, { timeout: 2000 }).toBe('stalled');
+    // Retries after 100, 200 and 400 ms each apply the batches again, and each commit is refused.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(seen).toEqual(['stalled']);
+    tally.refuseCommits = false;
+    await expect.poll(() => runner.status, { timeout: 5000 }).toBe('live');
+    expect(seen).toEqual(['stalled', 'live']);
+  });
+
   it('parks on a projection that throws, with the batches before it committed and none of its writes', async () => {
     const { runner, db, tally, publish, tallied } = await started();
     await runner.waitFor(await publish(1));

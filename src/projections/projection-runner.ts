@@ -199,11 +199,6 @@ export class ProjectionRunner implements OnApplicationShutdown {
       if (this.uncommitted.length >= COMMIT_AFTER_EVENTS) {
         if (!this.commit()) return;
       } else this.scheduleCommit();
-      if (this.status === 'stalled') {
-        this.status = this.caughtUpOnce ? 'live' : 'catching_up';
-        this.stallBackoffMs = 100;
-        this.logger.log({ msg: 'the read-model store writes again; read models resume' });
-      }
       this.checkpoint = last;
       this.releaseWaiters();
       for (const listener of this.appliedListeners) listener(batch);
@@ -256,6 +251,12 @@ export class ProjectionRunner implements OnApplicationShutdown {
     }
     this.committed = this.uncommitted.at(-1)?.position ?? this.committed;
     this.uncommitted = [];
+    // A stall ends with a commit the disk took, not with a batch applied in memory before it.
+    if (this.status === 'stalled') {
+      this.status = this.caughtUpOnce ? 'live' : 'catching_up';
+      this.stallBackoffMs = 100;
+      this.logger.log({ msg: 'the read-model store writes again; read models resume' });
+    }
     return true;
   }
 
