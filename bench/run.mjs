@@ -34,6 +34,8 @@ const config = {
   seconds: SECONDS,
   rawSeconds: number('BENCH_RAW_SECONDS', QUICK ? 3 : Math.min(SECONDS, 20)),
   latencySeconds: number('BENCH_LATENCY_SECONDS', QUICK ? 4 : Math.min(SECONDS, 30)),
+  /** Which open-loop latency points to run: `halfMax`, `max` or both (comma-separated). */
+  latencyPoints: (env.BENCH_LATENCY_POINTS ?? 'halfMax,max').split(',').map((s) => s.trim()),
   scaleSeconds: number('BENCH_SCALE_SECONDS', QUICK ? 4 : Math.min(SECONDS, 30)),
   storeSeconds: number('BENCH_STORE_SECONDS', QUICK ? 1.5 : 5),
   profileSeconds: number('BENCH_PROFILE_SECONDS', QUICK ? 5 : Math.min(SECONDS, 20)),
@@ -198,7 +200,8 @@ async function main() {
   // (4) latency, open loop at half the maximum one-per-request rate and at the maximum ----------
   if (has('latency')) {
     const max = results.e2e.single?.deliveriesPerSecond ?? Number(env.BENCH_MAX_RATE ?? 1000);
-    for (const [key, fraction] of [['halfMax', 0.5], ['max', 1]]) {
+    const points = [['halfMax', 0.5], ['max', 1]].filter(([key]) => config.latencyPoints.includes(key));
+    for (const [key, fraction] of points) {
       const rate = max * fraction;
       log(`(4) latency at ${fraction === 1 ? 'the maximum' : 'half the maximum'}: ${Math.round(rate)} events/s, one per request (open loop), ${config.latencySeconds} s`);
       const { service, setup } = await freshService(`latency-${key}`, receiver, 'order.latency');
