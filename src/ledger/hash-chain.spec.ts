@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventHash, serialisedEventHash } from './hash-chain.js';
+import { eventHash, rememberHash, serialisedEventHash, storedEventHash } from './hash-chain.js';
 
 /** SPEC §3 as written: sha256 over the JSON of [id, type, data, metadata]. */
 const specified = (id: string, type: string, data: unknown, metadata: unknown) =>
@@ -25,5 +25,22 @@ describe('serialisedEventHash', () => {
     expect(serialisedEventHash('a', 'U', '{"n":1}', '{"prevHash":null}')).not.toBe(base);
     expect(serialisedEventHash('a', 'T', '{"n":2}', '{"prevHash":null}')).not.toBe(base);
     expect(serialisedEventHash('a', 'T', '{"n":1}', '{"prevHash":"x"}')).not.toBe(base);
+  });
+});
+
+describe('storedEventHash', () => {
+  const event = () => ({ id: 'e1', type: 'T', data: { n: 1 }, metadata: { prevHash: null } as Record<string, unknown> });
+
+  it('is the event hash of an event read back from a store', () => {
+    const read = event();
+    expect(storedEventHash(read)).toBe(eventHash(read));
+  });
+
+  it('answers the hash the ledger appended with for the very metadata object it appended, and only for it', () => {
+    const appended = event();
+    rememberHash(appended.metadata, 'the appended hash');
+    expect(storedEventHash(appended)).toBe('the appended hash');
+    // The same event read back from the file is new objects: hashed from what is stored.
+    expect(storedEventHash(event())).toBe(eventHash(event()));
   });
 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { RecentCache } from '../shared/recent-cache.js';
 
 export interface HashableEvent {
   id: string;
@@ -29,17 +28,25 @@ export function serialisedEventHash(id: string, type: string, dataJson: string, 
     .digest('hex');
 }
 
-const recent = new RecentCache<string, string>({ entries: 5_000 });
+/** Hashes by the metadata object of the event they belong to: they live exactly as long as that event. */
+const known = new WeakMap<object, string>();
 
 /**
- * The hash of an event this process appended a moment ago is asked for again when its projections
- * apply it: remember the latest ones by event id (ids are UUIDs) instead of hashing twice. Only
- * for events read back from the ledger, never for verification, which must hash what is stored.
+ * An event this process appended a moment ago is hashed again by each projection that applies it.
+ * The ledger remembers the hash it appended with by that event's metadata object, which the
+ * embedded store hands to its live subscribers as it was appended; the first projection to hash an
+ * event read back from a store remembers it for the others the same way. Nothing outlives the
+ * event, so the memo costs no old-space memory. Never for verification, which must hash what is stored.
  */
-export function rememberHash(id: string, hash: string): void {
-  recent.set(id, hash);
+export function rememberHash(metadata: object, hash: string): void {
+  known.set(metadata, hash);
 }
 
 export function storedEventHash(event: HashableEvent): string {
-  return recent.get(event.id) ?? eventHash(event);
+  let hash = known.get(event.metadata);
+  if (hash === undefined) {
+    hash = eventHash(event);
+    known.set(event.metadata, hash);
+  }
+  return hash;
 }

@@ -99,7 +99,7 @@ export class Ledger {
       // Serialised once: for the hash and for the store. Data that JSON cannot hold is null, as in an array.
       const json = { data: JSON.stringify(event.data) ?? 'null', metadata: JSON.stringify(metadata) };
       prevHash = serialisedEventHash(id, event.type, json.data, json.metadata);
-      rememberHash(id, prevHash);
+      rememberHash(metadata, prevHash);
       return { id, type: event.type, data: event.data, metadata: metadata as unknown as Record<string, unknown>, json };
     });
   }

@@ -57,12 +57,24 @@ const toEvent = (r: Row): EventRow => ({
 /** Each generation of the payload cache holds up to this many events and this many bytes of their JSON data. */
 const RECENT = { entries: 1_500, weight: 4 * 1024 * 1024 };
 
+/** A cached payload and how many of its event's deliveries have yet to take it. */
+interface Pending {
+  payload: EventPayload;
+  untaken: number;
+}
+
 /** Published events: the event list, and the payloads the dispatcher sends. */
 @Injectable()
 export class EventsProjection extends ReadModelProjection {
   readonly name = 'events';
-  /** Every delivery of an event (fan-out, retries) sends its payload: keep the latest. */
-  private readonly recent = new RecentCache<string, EventPayload>(RECENT);
+  /**
+   * The payloads of events just published, until each of their deliveries has taken them for its
+   * first attempt (the fan-out sends them within milliseconds): an entry leaves as soon as it has
+   * served, young, instead of being kept, moved to the old space and collected there. Retries and
+   * replays, seconds or days later, read the view. The generations bound what deliveries that never
+   * come (a paused subscription) leave behind.
+   */
+  private readonly recent = new RecentCache<string, Pending>(RECENT);
 
   migrate(db: SqlDatabase): void {
     db.exec(`
@@ -109,12 +121,10 @@ export class EventsProjection extends ReadModelProjection {
       stored.position.toString(),
       Number(stored.position),
     );
-    // Its deliveries are about to be sent: keep the payload (a rolled-back batch is applied again, the same).
-    this.remember({ id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: json });
-  }
-
-  private remember(payload: EventPayload): void {
-    this.recent.set(`${payload.tenantId}/${payload.id}`, payload, payload.dataJson.length);
+    // Its deliveries are about to be sent: keep the payload for them (a rolled-back batch is applied again, the same).
+    if (data.deliveries.length === 0) return;
+    const payload: EventPayload = { id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: json };
+    this.recent.set(`${data.tenantId}/${data.eventId}`, { payload, untaken: data.deliveries.length }, json.length);
   }
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
@@ -152,17 +162,18 @@ export class EventsProjection extends ReadModelProjection {
     return row ? toEvent(row) : undefined;
   }
 
-  /** The event as its deliveries send it: from the cache of recent events, or the view (unparsed). */
+  /** The event as one of its deliveries sends it: from the cache of just published events, or the view (unparsed). */
   payload(tenantId: string, eventId: string): EventPayload | undefined {
-    const cached = this.recent.get(`${tenantId}/${eventId}`);
-    if (cached) return cached;
+    const key = `${tenantId}/${eventId}`;
+    const cached = this.recent.get(key);
+    if (cached) {
+      if (--cached.untaken <= 0) this.recent.delete(key);
+      return cached.payload;
+    }
     const row = prepared(this.db, 'SELECT id, tenant_id, type, created_at, data FROM events WHERE tenant_id = ? AND id = ?').get(
       tenantId,
       eventId,
     ) as Pick<Row, 'id' | 'tenant_id' | 'type' | 'created_at' | 'data'> | undefined;
-    if (!row) return undefined;
-    const payload: EventPayload = { id: row.id, tenantId: row.tenant_id, type: row.type, createdAt: row.created_at, dataJson: row.data };
-    this.remember(payload);
-    return payload;
+    return row ? { id: row.id, tenantId: row.tenant_id, type: row.type, createdAt: row.created_at, dataJson: row.data } : undefined;
   }
 }
