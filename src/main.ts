@@ -1,3 +1,5 @@
+// First: V8's collector settings, before the rest of the service is loaded and allocates.
+import './shared/runtime/garbage-collector.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startHookledger } from './app.js';
 
