@@ -43,4 +43,9 @@ describe('storedEventHash', () => {
     // The same event read back from the file is new objects: hashed from what is stored.
     expect(storedEventHash(event())).toBe(eventHash(event()));
   });
+
+  it('hashes an event whose stored metadata is not an object', () => {
+    const foreign = { id: 'e2', type: 'T', data: {}, metadata: null as unknown as Record<string, unknown> };
+    expect(storedEventHash(foreign)).toBe(eventHash(foreign));
+  });
 });

@@ -43,6 +43,8 @@ export function rememberHash(metadata: object, hash: string): void {
 }
 
 export function storedEventHash(event: HashableEvent): string {
+  // A foreign row's metadata may not be an object: hash it, remember nothing.
+  if (typeof event.metadata !== 'object' || event.metadata === null) return eventHash(event);
   let hash = known.get(event.metadata);
   if (hash === undefined) {
     hash = eventHash(event);
