@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface HashableEvent {
   id: string;
@@ -23,9 +23,8 @@ export function eventHash(event: HashableEvent): string {
  * commas), so an appended event is serialised once, for its hash and its row.
  */
 export function serialisedEventHash(id: string, type: string, dataJson: string, metadataJson: string): string {
-  return createHash('sha256')
-    .update(`[${JSON.stringify(id)},${JSON.stringify(type)},${dataJson},${metadataJson}]`)
-    .digest('hex');
+  // One-shot: no Hash stream object per event.
+  return hash('sha256', `[${JSON.stringify(id)},${JSON.stringify(type)},${dataJson},${metadataJson}]`, 'hex');
 }
 
 /** Hashes by the metadata object of the event they belong to: they live exactly as long as that event. */
@@ -45,10 +44,10 @@ export function rememberHash(metadata: object, hash: string): void {
 export function storedEventHash(event: HashableEvent): string {
   // A foreign row's metadata may not be an object: hash it, remember nothing.
   if (typeof event.metadata !== 'object' || event.metadata === null) return eventHash(event);
-  let hash = known.get(event.metadata);
-  if (hash === undefined) {
-    hash = eventHash(event);
-    known.set(event.metadata, hash);
+  let remembered = known.get(event.metadata);
+  if (remembered === undefined) {
+    remembered = eventHash(event);
+    known.set(event.metadata, remembered);
   }
-  return hash;
+  return remembered;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { redactHeaders } from '../../subscriptions/domain/subscription-rules.js';
 import type { SubscriptionConfig } from '../../subscriptions/domain/subscription.events.js';
 import type { AttemptRequest } from '../domain/delivery.events.js';
@@ -36,7 +36,7 @@ export function webhookBody(event: WebhookEvent, payload: SubscriptionConfig['pa
     payload === 'raw'
       ? event.dataJson
       : `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.createdAt)},"data":${event.dataJson}}`;
-  return { text, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+  return { text, bytes: Buffer.byteLength(text), sha256: hash('sha256', text, 'hex') };
 }
 
 const bodies = new WeakMap<WebhookEvent, { envelope?: WebhookBody; raw?: WebhookBody }>();
