@@ -181,20 +181,25 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     const busy = this.perSubscription.get(id) ?? 0;
     let free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
     if (free <= 0) return;
-    const taken = (deliveryId: string) => this.inFlight.has(deliveryId) || this.appended.has(deliveryId);
-    const idOf = (candidate: DeliveryRow | string) => (typeof candidate === 'string' ? candidate : candidate.id);
-    let queue = (this.candidates.get(id) ?? []).filter((d) => !taken(idOf(d)));
+    // The lane's own list holds nothing in flight: a candidate leaves it when it starts, and a list
+    // read from the view leaves out what is taken. It is not copied per call (it is up to a few
+    // hundred long, and this runs once per attempt); the loop below still passes over a taken one.
+    let queue = this.candidates.get(id) ?? [];
     let exhausted = this.complete.has(id);
     if (queue.length < free && !exhausted) {
       // The view still shows as due what is in flight and what is appended but not applied: ask past those.
       const limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
       const ids = this.deliveries.dueIdsFor(id, now, limit);
-      queue = ids.filter((deliveryId) => !taken(deliveryId));
+      queue = ids.filter((deliveryId) => !this.taken(deliveryId));
       exhausted = ids.length < limit;
       if (exhausted) this.complete.add(id);
     }
     while (free > 0 && queue.length > 0) {
       const next = queue[0]!;
+      if (this.taken(typeof next === 'string' ? next : next.id)) {
+        queue.shift();
+        continue;
+      }
       // An id is read whole only now. One that is no longer due since the view was asked (ended,
       // or rescheduled: the retry is found again when it falls due) is passed over.
       const delivery = typeof next === 'string' ? this.deliveries.get(next) : next;
@@ -215,6 +220,11 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       this.candidates.delete(id);
       if (exhausted) this.lanes.delete(id);
     }
+  }
+
+  /** In flight, or its attempt appended and not yet in the view (which still shows it as due). */
+  private taken(deliveryId: string): boolean {
+    return this.inFlight.has(deliveryId) || this.appended.has(deliveryId);
   }
 
   /**
