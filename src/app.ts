@@ -39,10 +39,11 @@ export async function openDependencies(config: Config, readModelFile = READ_MODE
   const rootKey = loadRootKey(config.dataDir, config.rootKey);
   const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
   const store = await createEventStore(config);
-  const { db: readModel, rebuiltBecause } = openReadModelDatabase(join(config.dataDir, readModelFile));
-  if (rebuiltBecause) {
-    new JsonLogger(config.logLevel).warn({ msg: 'read models deleted; they are rebuilt from the ledger', reason: rebuiltBecause }, 'ReadModel');
-  }
+  const logger = new JsonLogger(config.logLevel);
+  const { db: readModel, rebuiltBecause } = openReadModelDatabase(join(config.dataDir, readModelFile), undefined, (error) =>
+    logger.warn({ msg: 'could not write the read models back to disk ahead of the kernel', error: error.message }, 'ReadModel'),
+  );
+  if (rebuiltBecause) logger.warn({ msg: 'read models deleted; they are rebuilt from the ledger', reason: rebuiltBecause }, 'ReadModel');
   return { config, store, readModel, rootKey, secretBox };
 }
 

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { WritebackPacer } from './writeback-pacer.js';
 
 export type SqlDatabase = Database.Database;
 export type SqlStatement<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, R>;
@@ -34,9 +35,14 @@ export interface OpenedReadModel {
  * can lose those writes, and a restart of the machine changes its boot id: a file that was open
  * under another boot id and not closed cleanly is deleted and rebuilt from the ledger. A clean close
  * syncs everything first. Where there is no boot id to compare, writes are synced as before
- * (`synchronous = NORMAL`).
+ * (`synchronous = NORMAL`). Unsynced, the file's dirty pages are written back at a steady pace
+ * (`WritebackPacer`), not left for the kernel to flush in one burst.
  */
-export function openReadModelDatabase(file: string, bootId: string | null = currentBootId()): OpenedReadModel {
+export function openReadModelDatabase(
+  file: string,
+  bootId: string | null = currentBootId(),
+  onWritebackError: (error: Error) => void = () => undefined,
+): OpenedReadModel {
   const rebuiltBecause = existsSync(file) ? reasonToRebuild(file, bootId) : null;
   if (rebuiltBecause) for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   const db = new Database(file);
@@ -51,11 +57,19 @@ export function openReadModelDatabase(file: string, bootId: string | null = curr
     bootId,
   );
   db.pragma(bootId === null ? 'synchronous = NORMAL' : 'synchronous = OFF');
+  if (bootId !== null && !db.memory) {
+    const pacer = new WritebackPacer([file, `${file}-wal`], onWritebackError);
+    pacer.start();
+    pacers.set(db, pacer);
+  }
   return { db, rebuiltBecause };
 }
 
+const pacers = new WeakMap<SqlDatabase, WritebackPacer>();
+
 /** Syncs what was written unsynced, then marks the file closed cleanly. */
 export function closeReadModelDatabase(db: SqlDatabase): void {
+  pacers.get(db)?.stop();
   if (!db.open) return;
   // Batches the projection runner applied and did not commit: without their checkpoint, they are
   // dropped and applied again at the next start.
