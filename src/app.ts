@@ -40,9 +40,9 @@ export async function openDependencies(config: Config, readModelFile = READ_MODE
   const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
   const store = await createEventStore(config);
   const logger = new JsonLogger(config.logLevel);
-  const { db: readModel, rebuiltBecause } = openReadModelDatabase(join(config.dataDir, readModelFile), undefined, (error) =>
-    logger.warn({ msg: 'could not write the read models back to disk ahead of the kernel', error: error.message }, 'ReadModel'),
-  );
+  const { db: readModel, rebuiltBecause } = openReadModelDatabase(join(config.dataDir, readModelFile), {
+    onWritebackError: (error) => logger.warn({ msg: 'could not write the read models back to disk ahead of the kernel', error: error.message }, 'ReadModel'),
+  });
   if (rebuiltBecause) logger.warn({ msg: 'read models deleted; they are rebuilt from the ledger', reason: rebuiltBecause }, 'ReadModel');
   return { config, store, readModel, rootKey, secretBox };
 }

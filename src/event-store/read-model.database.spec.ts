@@ -18,7 +18,7 @@ describe('read-model file', () => {
 
   /** A file with one view row, left as a process leaves it: closed cleanly, or not (kill -9). */
   const leave = (file: string, bootId: string | null, how: 'closed' | 'crashed') => {
-    const { db } = openReadModelDatabase(file, bootId);
+    const { db } = openReadModelDatabase(file, { bootId });
     db.exec('CREATE TABLE view (n INTEGER)');
     db.prepare('INSERT INTO view (n) VALUES (42)').run();
     // A crash is a close without the clean close's sync and mark (the e2e crash test kills a real process).
@@ -35,10 +35,10 @@ describe('read-model file', () => {
   };
 
   it('writes unsynced while there is a boot id to check, and synced where there is none', () => {
-    const withBoot = openReadModelDatabase(fileIn(), 'boot-a').db;
+    const withBoot = openReadModelDatabase(fileIn(), { bootId: 'boot-a' }).db;
     expect(withBoot.pragma('synchronous', { simple: true })).toBe(0);
     closeReadModelDatabase(withBoot);
-    const without = openReadModelDatabase(fileIn(), null).db;
+    const without = openReadModelDatabase(fileIn(), { bootId: null }).db;
     expect(without.pragma('synchronous', { simple: true })).toBe(1);
     closeReadModelDatabase(without);
   });
@@ -46,7 +46,7 @@ describe('read-model file', () => {
   it('keeps the views after the process died, on the same boot', () => {
     const file = fileIn();
     leave(file, 'boot-a', 'crashed');
-    const opened = openReadModelDatabase(file, 'boot-a');
+    const opened = openReadModelDatabase(file, { bootId: 'boot-a' });
     expect(opened.rebuiltBecause).toBeNull();
     expect(opened.db.prepare('SELECT n FROM view').all()).toEqual([{ n: 42 }]);
     closeReadModelDatabase(opened.db);
@@ -55,7 +55,7 @@ describe('read-model file', () => {
   it('deletes the views when the machine restarted while they were open', () => {
     const file = fileIn();
     leave(file, 'boot-a', 'crashed');
-    const opened = openReadModelDatabase(file, 'boot-b');
+    const opened = openReadModelDatabase(file, { bootId: 'boot-b' });
     expect(opened.rebuiltBecause).toMatch(/machine restarted/);
     closeReadModelDatabase(opened.db);
     expect(rows(file)).toEqual([]);
@@ -64,7 +64,7 @@ describe('read-model file', () => {
   it('keeps the views closed cleanly before the machine restarted', () => {
     const file = fileIn();
     leave(file, 'boot-a', 'closed');
-    const opened = openReadModelDatabase(file, 'boot-b');
+    const opened = openReadModelDatabase(file, { bootId: 'boot-b' });
     expect(opened.rebuiltBecause).toBeNull();
     closeReadModelDatabase(opened.db);
     expect(rows(file)).toEqual([{ n: 42 }]);
@@ -76,7 +76,7 @@ describe('read-model file', () => {
     const old = new Database(file);
     old.pragma(`user_version = ${READ_MODEL_SCHEMA - 1}`);
     old.close();
-    const opened = openReadModelDatabase(file, 'boot-a');
+    const opened = openReadModelDatabase(file, { bootId: 'boot-a' });
     expect(opened.rebuiltBecause).toMatch(new RegExp(`schema ${READ_MODEL_SCHEMA - 1}`));
     closeReadModelDatabase(opened.db);
     expect(rows(file)).toEqual([]);

@@ -13,6 +13,13 @@ export const READ_MODEL_SCHEMA = 2;
 
 const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
+export interface ReadModelOptions {
+  /** The machine's boot id; `null`: none to compare (writes are synced). Read from the kernel when absent. */
+  bootId?: string | null;
+  /** A data sync of the file that failed (the file stays usable; it is only written back later). */
+  onWritebackError?: (error: Error) => void;
+}
+
 export interface OpenedReadModel {
   db: SqlDatabase;
   /** Why an existing file was deleted to be rebuilt, if it was. */
@@ -38,11 +45,8 @@ export interface OpenedReadModel {
  * (`synchronous = NORMAL`). Unsynced, the file's dirty pages are written back at a steady pace
  * (`WritebackPacer`), not left for the kernel to flush in one burst.
  */
-export function openReadModelDatabase(
-  file: string,
-  bootId: string | null = currentBootId(),
-  onWritebackError: (error: Error) => void = () => undefined,
-): OpenedReadModel {
+export function openReadModelDatabase(file: string, options: ReadModelOptions = {}): OpenedReadModel {
+  const bootId = options.bootId === undefined ? currentBootId() : options.bootId;
   const rebuiltBecause = existsSync(file) ? reasonToRebuild(file, bootId) : null;
   if (rebuiltBecause) for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   const db = new Database(file);
@@ -58,7 +62,7 @@ export function openReadModelDatabase(
   );
   db.pragma(bootId === null ? 'synchronous = NORMAL' : 'synchronous = OFF');
   if (bootId !== null && !db.memory) {
-    const pacer = new WritebackPacer([file, `${file}-wal`], onWritebackError);
+    const pacer = new WritebackPacer([file, `${file}-wal`], options.onWritebackError ?? (() => undefined));
     pacer.start();
     pacers.set(db, pacer);
   }

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 
-export type SyncFile = (file: string) => Promise<void>;
+type SyncFile = (file: string) => Promise<void>;
 
 /**
  * Unsynced writes (the read model's) stay dirty in the page cache until the kernel's flusher

@@ -43,7 +43,7 @@ describe('projection runner', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookledger-runner-'));
     dirs.push(dir);
     const store = new SqliteEventStore({ file: join(dir, 'ledger.db'), synchronous: 'normal' });
-    const { db } = openReadModelDatabase(join(dir, 'read-model.db'), 'boot');
+    const { db } = openReadModelDatabase(join(dir, 'read-model.db'), { bootId: 'boot' });
     db.pragma('foreign_keys = ON');
     const runner = new ProjectionRunner(store, db);
     const tally = new Tally();

@@ -16,7 +16,7 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const GARBAGE_COLLECTOR_FLAGS = ['--no-allocation-site-pretenuring', '--heap-growing-percent=300'] as const;
 
-export function tuneGarbageCollector(): void {
+function tuneGarbageCollector(): void {
   for (const flag of GARBAGE_COLLECTOR_FLAGS) setFlagsFromString(flag);
 }
 
