@@ -55,6 +55,9 @@ const TAIL_TRIM_AT = 256;
  * together in one transaction (group commit); each promise settles only after that transaction
  * committed, so an acknowledged event is on disk. Reads use this thread's own connection.
  */
+/** Bytes per page of a new ledger file (SQLite's default is 4 KiB); the bench's store figures measured 4–32 KiB. */
+export const LEDGER_PAGE_SIZE = 16_384;
+
 export class SqliteEventStore implements EventStore {
   readonly name = 'sqlite';
   private readonly db: Database.Database;
@@ -81,6 +84,9 @@ export class SqliteEventStore implements EventStore {
 
   constructor(options: SqliteEventStoreOptions) {
     this.db = new Database(options.file);
+    // Taken by a new file only (a file that has pages keeps its own): an append of a hundred 1.5 KB
+    // events is a dozen WAL frames instead of forty-odd, each a write of its own in the commit.
+    this.db.pragma(`page_size = ${LEDGER_PAGE_SIZE}`);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');

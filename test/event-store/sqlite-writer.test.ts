@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError } from '../../src/event-store/event-store.port.js';
-import { SqliteEventStore } from '../../src/event-store/sqlite.event-store.js';
+import Database from 'better-sqlite3';
+import { LEDGER_PAGE_SIZE, SqliteEventStore } from '../../src/event-store/sqlite.event-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookledger-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,5 +61,39 @@ describe('the SQLite writer thread', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('makes a new ledger file with its own page size, and opens a file made with another as it is', async () => {
+    const fresh = join(dir, 'fresh.db');
+    const store = new SqliteEventStore({ file: fresh, synchronous: 'full' });
+    await store.append('paged-1', [event()], 'no_stream');
+    await store.close();
+    const pageSize = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    expect(LEDGER_PAGE_SIZE).not.toBe(4096);
+    expect(pageSize(fresh)).toBe(LEDGER_PAGE_SIZE);
+
+    // A ledger an earlier version made with SQLite's default pages: it keeps them, and the store reads and writes it.
+    const older = join(dir, 'older.db');
+    const db = new Database(older);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE kept (x INTEGER)');
+    db.close();
+    const reopened = new SqliteEventStore({ file: older, synchronous: 'full' });
+    try {
+      await reopened.append('paged-2', [event()], 'no_stream');
+      const streams = [];
+      for await (const e of reopened.readAll()) streams.push(e.streamName);
+      expect(streams).toEqual(['paged-2']);
+    } finally {
+      await reopened.close();
+    }
+    expect(pageSize(older)).toBe(4096);
   });
 });
