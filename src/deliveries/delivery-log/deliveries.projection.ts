@@ -40,6 +40,8 @@ interface Row {
   created_at: string;
 }
 
+const INITIAL_STATE = JSON.stringify(deliveryDecider.initialState());
+
 const toDelivery = (r: Row): DeliveryRow => ({
   id: r.id,
   tenantId: r.tenant_id,
@@ -48,15 +50,14 @@ const toDelivery = (r: Row): DeliveryRow => ({
   eventType: r.event_type,
   seq: r.seq,
   orderingKey: r.ordering_key,
-  state: JSON.parse(r.state) as DeliveryState,
+  // A delivery not yet attempted (most rows the scheduler reads) has the initial state: no parse.
+  state: r.state === INITIAL_STATE ? deliveryDecider.initialState() : (JSON.parse(r.state) as DeliveryState),
   revision: r.revision,
   lastHash: r.last_hash,
   dueAt: r.due_at,
   trigger: r.trigger,
   createdAt: r.created_at,
 });
-
-const INITIAL_STATE = JSON.stringify(deliveryDecider.initialState());
 
 /**
  * The deliveries an `EventCreated` adds, as the view holds them before their first attempt. The
@@ -344,22 +345,22 @@ export class DeliveriesProjection extends ReadModelProjection {
   }
 
   /**
-   * Ids of one subscription's deliveries due by `now`, oldest first; the caller reads whole rows
-   * (`get`) only for those it starts. With key ordering only the oldest open delivery of each key
-   * is eligible: the next waits for it to end.
+   * One subscription's deliveries due by `now`, oldest first, read whole in one statement: the
+   * scheduler starts them from this list as slots free up. With key ordering only the oldest open
+   * delivery of each key is eligible: the next waits for it to end.
    */
-  dueIdsFor(subscriptionId: string, now: number, limit: number): string[] {
-    return prepared(
-      this.db,
-      `SELECT d.id FROM deliveries d
-       WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
-         AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
-           SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
-             AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
-       ORDER BY d.due_at, d.seq LIMIT ?`,
-    )
-      .pluck()
-      .all(subscriptionId, now, limit) as string[];
+  dueFor(subscriptionId: string, now: number, limit: number): DeliveryRow[] {
+    return (
+      prepared(
+        this.db,
+        `SELECT d.* FROM deliveries d
+         WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
+           AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
+             SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
+               AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
+         ORDER BY d.due_at, d.seq LIMIT ?`,
+      ).all(subscriptionId, now, limit) as Row[]
+    ).map(toDelivery);
   }
 
   /**

@@ -41,8 +41,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private readonly rateWindows = new Map<string, { second: number; count: number }>();
   private pumpScheduled = false;
   private readonly lanes = new Set<string>();
-  /** Per lane, the due deliveries to start next: rows fanned out in memory, or ids read from the view. */
-  private readonly candidates = new Map<string, Array<DeliveryRow | string>>();
+  /** Per lane, the due deliveries to start next: rows fanned out in memory, or read from the view. */
+  private readonly candidates = new Map<string, DeliveryRow[]>();
   /**
    * Lanes whose candidates, with the rows taken (in flight or appended), are all the due rows the
    * view holds for them: deliveries fanned out to such a lane join its candidates as they are
@@ -189,28 +189,18 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     if (queue.length < free && !exhausted) {
       // The view still shows as due what is in flight and what is appended but not applied: ask past those.
       const limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
-      const ids = this.deliveries.dueIdsFor(id, now, limit);
-      queue = ids.filter((deliveryId) => !this.taken(deliveryId));
-      exhausted = ids.length < limit;
+      const due = this.deliveries.dueFor(id, now, limit);
+      queue = due.filter((row) => !this.taken(row.id));
+      exhausted = due.length < limit;
       if (exhausted) this.complete.add(id);
     }
     while (free > 0 && queue.length > 0) {
-      const next = queue[0]!;
-      if (this.taken(typeof next === 'string' ? next : next.id)) {
+      const delivery = queue[0]!;
+      if (this.taken(delivery.id)) {
         queue.shift();
         continue;
       }
-      // An id is read whole only now. One that is no longer due since the view was asked (ended,
-      // or rescheduled: the retry is found again when it falls due) is passed over.
-      const delivery = typeof next === 'string' ? this.deliveries.get(next) : next;
-      if (!delivery || (typeof next === 'string' && (delivery.dueAt === null || delivery.dueAt > now))) {
-        queue.shift();
-        continue;
-      }
-      if (!this.takeRateToken(subscription, now)) {
-        queue[0] = delivery;
-        break;
-      }
+      if (!this.takeRateToken(subscription, now)) break;
       queue.shift();
       this.start(delivery, subscription);
       free--;
