@@ -5,7 +5,7 @@ import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/
 import { storedEventHash } from '../../ledger/hash-chain.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { deliveryDecider, DeliveryState } from '../domain/delivery.decider.js';
-import { DELIVERY_EVENT_TYPES, DeliveryEvent, Trigger } from '../domain/delivery.events.js';
+import { type AttemptMade, DELIVERY_EVENT_TYPES, DeliveryEvent, Trigger } from '../domain/delivery.events.js';
 
 export interface DeliveryRow {
   id: string;
@@ -186,7 +186,9 @@ export class DeliveriesProjection extends ReadModelProjection {
     if (stored.type === 'DeliveriesAdded') return this.backfilled(db, stored);
     if (!DELIVERY_EVENT_TYPES.has(stored.type)) return;
     const event = { type: stored.type, data: stored.data } as DeliveryEvent;
-    const change = this.changed.get(event.data.deliveryId) ?? this.load(db, event.data.deliveryId);
+    const change =
+      this.changed.get(event.data.deliveryId) ??
+      (event.type === 'AttemptMade' && stored.revision === 0n ? this.firstAttempt(event) : this.load(db, event.data.deliveryId));
     if (!change) return;
     change.state = deliveryDecider.evolve(change.state, event);
     let dueAt: number | null = null;
@@ -256,6 +258,26 @@ export class DeliveriesProjection extends ReadModelProjection {
       lastAttempt: null,
     };
     this.changed.set(id, change);
+    return change;
+  }
+
+  /**
+   * The first event of a delivery's stream finds the row as the fan-out made it: the initial state,
+   * and the trigger its first attempt records. No read for the commonest case, a first attempt.
+   */
+  private firstAttempt(event: AttemptMade): DeliveryChange {
+    const { deliveryId, trigger, startedAt } = event.data;
+    const change: DeliveryChange = {
+      state: deliveryDecider.initialState(),
+      trigger,
+      createdAt: startedAt,
+      revision: -1,
+      lastHash: null,
+      dueAt: null,
+      updatedAt: startedAt,
+      lastAttempt: null,
+    };
+    this.changed.set(deliveryId, change);
     return change;
   }
 
