@@ -18,6 +18,9 @@ type WriterRequest = { kind: 'commit'; items: WriteItem[] } | { kind: 'probe' };
 
 export type WriteReply = { ok: true; outcomes: WriteOutcome[] } | { ok: false; message: string; code: string | null };
 
+/** WAL written between two automatic checkpoints (SQLite's default: 1000 pages of 4 KiB). */
+export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
+
 interface WriterOptions {
   file: string;
   synchronous: 'full' | 'normal';
@@ -69,7 +72,7 @@ export class SqliteWriterThread {
       eval: true,
       // It keeps nothing between batches: a small young generation keeps its footprint down (big batches go to the old one).
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
-      workerData: { ...this.options, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
+      workerData: { ...this.options, checkpointBytes: WAL_CHECKPOINT_BYTES, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
     });
     worker.on('message', (reply: WriteReply) => this.settle(reply));
     worker.on('error', (error: Error) => {
@@ -107,6 +110,10 @@ function writerThread(require: NodeJS.Require): void {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${workerData.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('busy_timeout = 5000');
+    // A checkpoint every ~4 MiB of WAL, whatever the page size (SQLite counts pages: 1000 by default,
+    // 16 MiB with 16 KiB pages, and the commit that runs it holds every append waiting behind it).
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round((workerData.checkpointBytes as number) / pageSize))}`);
     const lastRevision = db.prepare<[string], { revision: number }>('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1');
     const findId = db.prepare<[string, string], { revision: number }>('SELECT revision FROM events WHERE stream = ? AND id = ?');
     const from = db.prepare<[string, number, number], { id: string; revision: number; position: number }>(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError } from '../../src/event-store/event-store.port.js';
 import Database from 'better-sqlite3';
 import { LEDGER_PAGE_SIZE, SqliteEventStore } from '../../src/event-store/sqlite.event-store.js';
+import { WAL_CHECKPOINT_BYTES } from '../../src/event-store/sqlite-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookledger-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,5 +96,23 @@ describe('the SQLite writer thread', () => {
       await reopened.close();
     }
     expect(pageSize(older)).toBe(4096);
+  });
+
+  it('checkpoints the WAL into the ledger file every few MiB written, with its larger pages too', async () => {
+    const file = join(dir, 'checkpointed.db');
+    const store = new SqliteEventStore({ file, synchronous: 'full' });
+    try {
+      // One and a half times the checkpoint's worth of events, in appends of a hundred.
+      const blob = 'x'.repeat(1024);
+      const appends = Math.ceil((1.5 * WAL_CHECKPOINT_BYTES) / (100 * 1200));
+      for (let i = 0; i < appends; i++) {
+        await store.append(`checkpointed-${i}`, Array.from({ length: 100 }, () => ({ ...event(), data: { blob } })), 'no_stream');
+      }
+      // Pages reach the ledger file itself only through a checkpoint (SQLite's default, 1000 pages, would be 16 MiB here).
+      expect(statSync(file).size).toBeGreaterThan(WAL_CHECKPOINT_BYTES / 2);
+      expect(statSync(`${file}-wal`).size).toBeLessThan(WAL_CHECKPOINT_BYTES * 1.5);
+    } finally {
+      await store.close();
+    }
   });
 });
