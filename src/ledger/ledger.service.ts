@@ -30,6 +30,9 @@ export interface Decided<State, Event> {
 
 const CONFLICT_RETRIES = 5;
 
+/** A domain event to append; `dataJson` is its data's JSON text when the caller has made it already. */
+export type LedgerEvent = DomainEvent & { dataJson?: string };
+
 /** Loads deciders from their streams and appends what they decide, with the hash chain and metadata. */
 @Injectable()
 export class Ledger {
@@ -77,7 +80,7 @@ export class Ledger {
   /** Appends domain events with their metadata, each linked to the one before it. */
   append(
     stream: string,
-    events: DomainEvent[],
+    events: LedgerEvent[],
     expected: bigint | 'no_stream' | 'any',
     lastHash: string | null,
     context: CommandContext,
@@ -85,7 +88,7 @@ export class Ledger {
     return this.store.append(stream, this.chain(events, lastHash, context), expected);
   }
 
-  chain(events: DomainEvent[], lastHash: string | null, context: CommandContext): EventToAppend[] {
+  chain(events: LedgerEvent[], lastHash: string | null, context: CommandContext): EventToAppend[] {
     let prevHash = lastHash;
     return events.map((event) => {
       const metadata: LedgerMetadata = {
@@ -97,7 +100,7 @@ export class Ledger {
       };
       const id = randomUUID();
       // Serialised once: for the hash and for the store. Data that JSON cannot hold is null, as in an array.
-      const json = { data: JSON.stringify(event.data) ?? 'null', metadata: JSON.stringify(metadata) };
+      const json = { data: event.dataJson ?? JSON.stringify(event.data) ?? 'null', metadata: JSON.stringify(metadata) };
       prevHash = serialisedEventHash(id, event.type, json.data, json.metadata);
       rememberHash(metadata, prevHash);
       return { id, type: event.type, data: event.data, metadata: metadata as unknown as Record<string, unknown>, json };

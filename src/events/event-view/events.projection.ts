@@ -3,6 +3,7 @@ import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { RecentCache } from '../../shared/recent-cache.js';
+import { payloadJsonOf } from '../domain/event-created-json.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
 
 export interface EventRow {
@@ -104,7 +105,7 @@ export class EventsProjection extends ReadModelProjection {
     }
     if (stored.type !== 'EventCreated') return;
     const { data } = stored as unknown as EventCreated;
-    const json = JSON.stringify(data.data);
+    const json = payloadJsonOf(data);
     prepared(
       db,
       `INSERT OR IGNORE INTO events (tenant_id, id, type, data, ordering_key, created_at, deliveries, test, position, seq)

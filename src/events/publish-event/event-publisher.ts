@@ -6,6 +6,7 @@ import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { newId } from '../../shared/crypto/random-ids.js';
 import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
 import { EventCreated, eventStream, FanOut } from '../domain/event.events.js';
+import { serialiseEventCreated } from '../domain/event-created-json.js';
 import { route } from '../domain/routing.js';
 
 export interface EventInput {
@@ -63,7 +64,9 @@ export class EventPublisher {
       },
     };
     try {
-      const result = await this.ledger.append(stream, [event], 'no_stream', null, context);
+      // The payload is serialised once: for the ledger's row and hash, and (remembered) for the events view.
+      const dataJson = serialiseEventCreated(event.data, JSON.stringify(input.data));
+      const result = await this.ledger.append(stream, [{ type: event.type, data: event.data, dataJson }], 'no_stream', null, context);
       // The event is durable: that is what 202 promises. Read-your-writes is a courtesy a stalled
       // read model may not give, and never a reason to answer an error for a stored event.
       await this.runner.waitFor(result.position).catch(() => undefined);
