@@ -49,15 +49,15 @@ const TAIL_LIMIT = 2_000;
 /** Below this, the tail is not trimmed at all. */
 const TAIL_TRIM_AT = 256;
 
+/** Bytes per page of a new ledger file (SQLite's default is 4 KiB); the bench's store figures measured 4–32 KiB. */
+export const LEDGER_PAGE_SIZE = 16_384;
+
 /**
  * The embedded ledger: one SQLite file in WAL mode. Appends are committed by a writer thread
  * (`SqliteWriterThread`): those issued while it is busy, or in the same turn of the event loop, go
  * together in one transaction (group commit); each promise settles only after that transaction
  * committed, so an acknowledged event is on disk. Reads use this thread's own connection.
  */
-/** Bytes per page of a new ledger file (SQLite's default is 4 KiB); the bench's store figures measured 4–32 KiB. */
-export const LEDGER_PAGE_SIZE = 16_384;
-
 export class SqliteEventStore implements EventStore {
   readonly name = 'sqlite';
   private readonly db: Database.Database;
