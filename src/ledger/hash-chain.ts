@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { ObjectMemo } from '../shared/object-memo.js';
 
 export interface HashableEvent {
   id: string;
@@ -27,8 +28,8 @@ export function serialisedEventHash(id: string, type: string, dataJson: string, 
   return hash('sha256', `[${JSON.stringify(id)},${JSON.stringify(type)},${dataJson},${metadataJson}]`, 'hex');
 }
 
-/** Hashes by the metadata object of the event they belong to: they live exactly as long as that event. */
-const known = new WeakMap<object, string>();
+/** Hashes on the metadata object of the event they belong to: they live exactly as long as that event. */
+const known = new ObjectMemo<string>('ledger event hash');
 
 /**
  * An event this process appended a moment ago is hashed again by each projection that applies it.

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { redactHeaders } from '../../subscriptions/domain/subscription-rules.js';
 import type { SubscriptionConfig } from '../../subscriptions/domain/subscription.events.js';
 import type { AttemptRequest } from '../domain/delivery.events.js';
+import { ObjectMemo } from '../../shared/object-memo.js';
 import { signHmacSha256Hex, signStandardWebhook } from './signer.js';
 
 export interface WebhookEvent {
@@ -39,7 +40,7 @@ export function webhookBody(event: WebhookEvent, payload: SubscriptionConfig['pa
   return { text, bytes: Buffer.byteLength(text), sha256: hash('sha256', text, 'hex') };
 }
 
-const bodies = new WeakMap<WebhookEvent, { envelope?: WebhookBody; raw?: WebhookBody }>();
+const bodies = new ObjectMemo<{ envelope?: WebhookBody; raw?: WebhookBody }>('webhook bodies');
 
 /**
  * The same, made once per event object and payload form: every subscription of a fan-out and every

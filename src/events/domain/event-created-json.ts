@@ -1,3 +1,4 @@
+import { ObjectMemo } from '../../shared/object-memo.js';
 import type { EventCreated } from './event.events.js';
 
 /**
@@ -5,7 +6,7 @@ import type { EventCreated } from './event.events.js';
  * the publisher, written into the ledger's JSON of the event, and stored by the events view from
  * the same object as the store hands it to live subscribers. An event read back has none here.
  */
-const payloads = new WeakMap<EventCreated['data'], string>();
+const payloads = new ObjectMemo<string>('payload JSON');
 
 /** Every member `serialiseEventCreated` writes: a member added to `EventCreated` and not written there fails the build here. */
 const WRITTEN = ['eventId', 'tenantId', 'type', 'data', 'idempotencyKey', 'orderingKey', 'createdAt', 'deliveries', 'test'] as const;
