@@ -59,6 +59,8 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
   const base = (await receiver.stats()).count;
   if (recordLatency) await receiver.record(true);
   const sendTimes = recordLatency ? new Map() : null;
+  // With BENCH_LATENCY_TRACE: per event, when its request actually went out and when its 202 came back.
+  const traced = recordLatency && process.env.BENCH_LATENCY_TRACE ? new Map() : null;
   let seq = 0;
   let accepted = 0;
   let expected = 0;
@@ -72,6 +74,7 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
   const publishLatency = [];
 
   const send = async (sentAt) => {
+    const wentAt = traced ? wall() : 0;
     firstSend ??= sentAt;
     requests++;
     inFlight++;
@@ -102,6 +105,7 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
         accepted++;
         expected += result.event.deliveries.length;
         sendTimes?.set(result.event.id, sentAt);
+        traced?.set(result.event.id, { wentAt, ackedAt: wall() });
       }
     } catch (error) {
       failedRequests++;
@@ -175,12 +179,17 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
       else values.push(at - sentAt);
     }
     latency = { ...latencySummary(values), missing };
-    if (process.env.BENCH_LATENCY_TRACE) {
-      // "send time (ms from the phase's start) latency (ms)" per event, for looking at when the slow ones happen.
+    if (traced) {
+      // Per event, for looking at when the slow ones happen and where their time went: "due time (ms from
+      // the phase's start) latency (ms) due time (unix ms, to line up with the service's log) request sent
+      // late by (ms) 202 after (ms)"; the last two from the due time.
       const lines = [];
       for (const [id, sentAt] of sendTimes) {
         const at = arrivals.get(id);
-        if (at !== undefined) lines.push(`${(sentAt - started).toFixed(2)} ${(at - sentAt).toFixed(2)}`);
+        const { wentAt, ackedAt } = traced.get(id);
+        if (at !== undefined) {
+          lines.push(`${(sentAt - started).toFixed(2)} ${(at - sentAt).toFixed(2)} ${sentAt.toFixed(1)} ${(wentAt - sentAt).toFixed(2)} ${(ackedAt - sentAt).toFixed(2)}`);
+        }
       }
       writeFileSync(`${process.env.BENCH_LATENCY_TRACE}-${label.replace(/[^a-z0-9]+/gi, '-')}.txt`, lines.join('\n') + '\n');
     }
