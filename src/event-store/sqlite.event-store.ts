@@ -46,8 +46,11 @@ interface PendingAppend {
 const PAGE = 1000;
 /** The tail never holds more than this, however far behind a subscriber is (it reads the file). */
 const TAIL_LIMIT = 2_000;
-/** Below this, the tail is not trimmed at all. */
-const TAIL_TRIM_AT = 256;
+/**
+ * Below this, the tail is not trimmed at all. Small: at a moderate rate an event left in a tail of a
+ * few hundred outlives a scavenge or two, and is copied and promoted with its data for nothing.
+ */
+const TAIL_TRIM_AT = 16;
 
 /** Bytes per page of a new ledger file (SQLite's default is 4 KiB); the bench's store figures measured 4–32 KiB. */
 export const LEDGER_PAGE_SIZE = 16_384;
@@ -290,7 +293,7 @@ export class SqliteEventStore implements EventStore {
   /**
    * Drops what every open subscription has taken: the events a live subscriber was woken for are
    * gone from here within milliseconds, and die young instead of being promoted with a long tail.
-   * Trimmed past a few hundred only, and capped for a subscriber that stays behind.
+   * Trimmed past a handful only, and capped for a subscriber that stays behind.
    */
   private trimTail(): void {
     if (this.tail.length <= TAIL_TRIM_AT) return;
