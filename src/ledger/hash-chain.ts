@@ -33,7 +33,7 @@ const known = new ObjectMemo<string>('ledger event hash');
 
 /**
  * An event this process appended a moment ago is hashed again by each projection that applies it.
- * The ledger remembers the hash it appended with by that event's metadata object, which the
+ * The ledger remembers the hash it appended with on that event's metadata object, which the
  * embedded store hands to its live subscribers as it was appended; the first projection to hash an
  * event read back from a store remembers it for the others the same way. Nothing outlives the
  * event, so the memo costs no old-space memory. Never for verification, which must hash what is stored.

@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
+import { ObjectMemo } from '../../shared/object-memo.js';
 import { redactHeaders } from '../../subscriptions/domain/subscription-rules.js';
 import type { SubscriptionConfig } from '../../subscriptions/domain/subscription.events.js';
 import type { AttemptRequest } from '../domain/delivery.events.js';
-import { ObjectMemo } from '../../shared/object-memo.js';
 import { signHmacSha256Hex, signStandardWebhook } from './signer.js';
 
 export interface WebhookEvent {
