@@ -2,8 +2,11 @@
 import './shared/runtime/garbage-collector.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startHookledger } from './app.js';
+import { lowerHelperThreadPriority } from './shared/runtime/helper-threads.js';
 
 async function main(): Promise<void> {
+  // Before the service starts threads of its own: see helper-threads.ts.
+  lowerHelperThreadPriority();
   let config;
   try {
     config = loadConfig(process.env);

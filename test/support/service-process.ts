@@ -37,6 +37,21 @@ export class ServiceProcess {
     return sockets;
   }
 
+  /** The process's threads and their nice values, the main thread (its id is the pid) first. */
+  threads(): Array<{ id: number; nice: number }> {
+    const threads: Array<{ id: number; nice: number }> = [];
+    for (const entry of readdirSync(`/proc/${this.pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${this.pid}/task/${entry}/stat`, 'utf8');
+        // The fields after the command (in parentheses) start at the third; the nice value is the 19th.
+        threads.push({ id: Number(entry), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) });
+      } catch {
+        // Ended between the listing and the read.
+      }
+    }
+    return threads.sort((a, b) => (a.id === this.pid ? -1 : b.id === this.pid ? 1 : a.id - b.id));
+  }
+
   /** Resident memory now and its peak since the process started, in bytes. */
   memory(): { rss: number; peakRss: number } {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');

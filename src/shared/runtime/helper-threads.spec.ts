@@ -1,0 +1,75 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { HELPER_THREAD_NICE_STEPS, lowerHelperThreadPriority } from './helper-threads.js';
+
+/** A thread's nice value as the kernel has it: field 19 of /proc/<pid>/task/<tid>/stat (after the command in parentheses). */
+function niceOf(pid: number | 'self', thread: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+const threadsOf = (pid: number | 'self') => readdirSync(`/proc/${pid}/task`).map(Number);
+
+describe.runIf(process.platform === 'linux')('helper threads at a lower priority', () => {
+  it('lowers every other thread of the process, leaves the main thread, and threads started later take the main thread’s priority', async () => {
+    // Vitest runs this file in a child process of its own (pool: forks): these are its threads, and only its.
+    const main = getPriority(process.pid);
+    const before = threadsOf('self').filter((thread) => thread !== process.pid);
+    expect(before.length).toBeGreaterThanOrEqual(4);
+
+    const changed = lowerHelperThreadPriority();
+
+    expect(changed.sort()).toEqual([...before].sort());
+    const expected = Math.min(19, main + HELPER_THREAD_NICE_STEPS);
+    for (const thread of before) expect(niceOf('self', thread)).toBe(expected);
+    expect(niceOf('self', process.pid)).toBe(main);
+
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await new Promise((resolve) => worker.once('online', resolve));
+    try {
+      const started = threadsOf('self').filter((thread) => !before.includes(thread) && thread !== process.pid);
+      expect(started.length).toBeGreaterThanOrEqual(1);
+      for (const thread of started) expect(niceOf('self', thread)).toBe(main);
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('counts the steps from the process’s own priority, and never goes past the lowest', () => {
+    // A process started already lowered: nice 5 → helpers at 15; nice 15 → helpers at 19, not 25.
+    const script = `
+      import { lowerHelperThreadPriority } from './dist/shared/runtime/helper-threads.js';
+      import { readdirSync, readFileSync } from 'node:fs';
+      const nice = (t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); };
+      const changed = lowerHelperThreadPriority();
+      const others = readdirSync('/proc/self/task').map(Number).filter((t) => t !== process.pid);
+      console.log(JSON.stringify({ main: nice(process.pid), changed: changed.length, others: others.map(nice) }));
+    `;
+    for (const [start, helpers] of [
+      [5, 15],
+      [15, 19],
+    ] as const) {
+      const run = spawnSync('nice', ['-n', String(start), process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      const seen = JSON.parse(run.stdout) as { main: number; changed: number; others: number[] };
+      expect(seen.main).toBe(start);
+      expect(seen.changed).toBe(seen.others.length);
+      expect(seen.others.every((nice) => nice === helpers)).toBe(true);
+    }
+  });
+
+  it('changes nothing when called off the main thread', async () => {
+    const before = threadsOf('self').map((thread) => [thread, niceOf('self', thread)]);
+    const worker = new Worker(
+      `import('${new URL('../../../dist/shared/runtime/helper-threads.js', import.meta.url).href}').then((m) => require('node:worker_threads').parentPort.postMessage(m.lowerHelperThreadPriority()))`,
+      { eval: true },
+    );
+    const changed = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
+    await worker.terminate();
+    expect(changed).toEqual([]);
+    for (const [thread, nice] of before) if (threadsOf('self').includes(thread!)) expect(niceOf('self', thread!)).toBe(nice);
+  });
+});
