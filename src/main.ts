@@ -5,8 +5,6 @@ import { startHookledger } from './app.js';
 import { lowerHelperThreadPriority } from './shared/runtime/helper-threads.js';
 
 async function main(): Promise<void> {
-  // Before the service starts threads of its own: see helper-threads.ts.
-  lowerHelperThreadPriority();
   let config;
   try {
     config = loadConfig(process.env);
@@ -17,6 +15,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before the service starts threads of its own: see helper-threads.ts.
+  lowerHelperThreadPriority(config.helperThreadNice);
   const { app, url, stopAccepting, generatedRootKey } = await startHookledger(config);
   // Our own handler instead of enableShutdownHooks: it runs every shutdown hook, then exits 0.
   let closing = false;

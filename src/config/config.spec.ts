@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       maxPayloadBytes: 262_144,
       sqliteSynchronous: 'full',
       roles: ['api', 'worker'],
+      helperThreadNice: 10,
     });
     expect(config.dataDir.endsWith('/data')).toBe(true);
   });
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
       HOOKLEDGER_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
       HOOKLEDGER_ROLES: 'worker',
       HOOKLEDGER_SECRET_GRACE: '1h',
+      HOOKLEDGER_HELPER_THREAD_NICE: '0',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -38,6 +40,7 @@ describe('loadConfig', () => {
       sqliteSynchronous: 'normal',
       roles: ['worker'],
       secretGraceMs: 3_600_000,
+      helperThreadNice: 0,
     });
   });
 
@@ -54,6 +57,9 @@ describe('loadConfig', () => {
     ['HOOKLEDGER_ESDB_URL', 'kurrentdb://localhost:2113'],
     ['HOOKLEDGER_ROLES', 'api,cron'],
     ['HOOKLEDGER_SECRET_GRACE', 'a day'],
+    ['HOOKLEDGER_HELPER_THREAD_NICE', '20'],
+    ['HOOKLEDGER_HELPER_THREAD_NICE', '-5'],
+    ['HOOKLEDGER_HELPER_THREAD_NICE', 'low'],
   ])('names %s when it is %j', (name, value) => {
     const error = (() => {
       try {

@@ -26,6 +26,8 @@ export interface Config {
   maxInFlight: number;
   /** A subscription failing every attempt for this long is disabled (reason `failing`). */
   disableFailingAfterMs: number;
+  /** How many nice steps below the main thread the threads the process starts with run (0: unchanged). */
+  helperThreadNice: number;
   /** How long SIGTERM waits for attempts in flight before closing. */
   shutdownGraceMs: number;
 }
@@ -98,6 +100,7 @@ export function loadConfig(env: Env): Config {
       const ms = parseDuration(raw);
       return ms !== null && ms >= 1000 ? ms : 'must be a duration of at least 1s, like "5d" or "12h"';
     }),
+    helperThreadNice: read('HOOKLEDGER_HELPER_THREAD_NICE', 10, (raw) => integerIn(raw, 0, 19) ?? 'must be a whole number from 0 (leave them) to 19'),
     shutdownGraceMs: read('HOOKLEDGER_SHUTDOWN_GRACE', 30_000, (raw) => {
       const ms = parseDuration(raw);
       return ms !== null && ms <= 600_000 ? ms : 'must be a duration of at most 10m, like "30s"';

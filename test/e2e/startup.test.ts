@@ -20,6 +20,7 @@ describe('start-up', () => {
     ['HOOKLEDGER_EVENT_STORE', 'postgres'],
     ['HOOKLEDGER_ALLOWED_NETWORKS', '10.0.0.0/40'],
     ['HOOKLEDGER_MAX_PAYLOAD_BYTES', 'lots'],
+    ['HOOKLEDGER_HELPER_THREAD_NICE', '20'],
   ])('stops with a non-zero exit naming %s=%s', (name, value) => {
     const result = startWith({ [name]: value });
     expect(result.status).not.toBe(0);
@@ -67,5 +68,13 @@ describe('start-up', () => {
     const started = process.threads().filter((thread) => thread.id !== main!.id && !helpers.some((helper) => helper.id === thread.id));
     expect(started.length).toBeGreaterThanOrEqual(1);
     for (const thread of started) expect(thread.nice, `thread ${thread.id}`).toBe(main!.nice);
+  });
+
+  it('leaves its threads’ priority alone with HOOKLEDGER_HELPER_THREAD_NICE=0', async () => {
+    const service = await Service.start({ env: { HOOKLEDGER_HELPER_THREAD_NICE: '0' } });
+    services.push(service);
+    const [main, ...others] = ServiceProcess.of(service).threads();
+    expect(others.length).toBeGreaterThanOrEqual(4);
+    for (const thread of others) expect(thread.nice, `thread ${thread.id}`).toBe(main!.nice);
   });
 });

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { HELPER_THREAD_NICE_STEPS, lowerHelperThreadPriority } from './helper-threads.js';
+import { lowerHelperThreadPriority } from './helper-threads.js';
 
 /** A thread's nice value as the kernel has it: field 19 of /proc/<pid>/task/<tid>/stat (after the command in parentheses). */
 function niceOf(pid: number | 'self', thread: number): number {
@@ -20,10 +20,14 @@ describe.runIf(process.platform === 'linux')('helper threads at a lower priority
     const before = threadsOf('self').filter((thread) => thread !== process.pid);
     expect(before.length).toBeGreaterThanOrEqual(4);
 
-    const changed = lowerHelperThreadPriority();
+    // No steps: nothing changes.
+    expect(lowerHelperThreadPriority(0)).toEqual([]);
+    for (const thread of before) expect(niceOf('self', thread)).toBe(main);
+
+    const changed = lowerHelperThreadPriority(10);
 
     expect(changed.sort()).toEqual([...before].sort());
-    const expected = Math.min(19, main + HELPER_THREAD_NICE_STEPS);
+    const expected = Math.min(19, main + 10);
     for (const thread of before) expect(niceOf('self', thread)).toBe(expected);
     expect(niceOf('self', process.pid)).toBe(main);
 
@@ -44,7 +48,7 @@ describe.runIf(process.platform === 'linux')('helper threads at a lower priority
       import { lowerHelperThreadPriority } from './dist/shared/runtime/helper-threads.js';
       import { readdirSync, readFileSync } from 'node:fs';
       const nice = (t) => { const s = readFileSync('/proc/self/task/' + t + '/stat', 'utf8'); return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]); };
-      const changed = lowerHelperThreadPriority();
+      const changed = lowerHelperThreadPriority(10);
       const others = readdirSync('/proc/self/task').map(Number).filter((t) => t !== process.pid);
       console.log(JSON.stringify({ main: nice(process.pid), changed: changed.length, others: others.map(nice) }));
     `;
@@ -64,7 +68,7 @@ describe.runIf(process.platform === 'linux')('helper threads at a lower priority
   it('changes nothing when called off the main thread', async () => {
     const before = threadsOf('self').map((thread) => [thread, niceOf('self', thread)]);
     const worker = new Worker(
-      `import('${new URL('../../../dist/shared/runtime/helper-threads.js', import.meta.url).href}').then((m) => require('node:worker_threads').parentPort.postMessage(m.lowerHelperThreadPriority()))`,
+      `import('${new URL('../../../dist/shared/runtime/helper-threads.js', import.meta.url).href}').then((m) => require('node:worker_threads').parentPort.postMessage(m.lowerHelperThreadPriority(10)))`,
       { eval: true },
     );
     const changed = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));

@@ -2,14 +2,14 @@ import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 
-/** How far below the main thread the helper threads run, in nice steps (19 is the lowest priority there is). */
-export const HELPER_THREAD_NICE_STEPS = 10;
+/** The lowest priority there is: nice 19. */
 const LOWEST_PRIORITY = 19;
 
 /**
  * Lowers the priority of every other thread the process has when it is called — at start-up, V8's
  * platform workers (the garbage collector's concurrent marking and parallel scavenging, background
- * compilation) and libuv's pool (file system calls, DNS) — to ten nice steps below the main thread.
+ * compilation) and libuv's pool (file system calls, DNS) — `steps` nice steps below the main thread
+ * (`HOOKLEDGER_HELPER_THREAD_NICE`, 10 by default; never past nice 19).
  * Threads started later, the ledger's writer among them, take the main thread's priority as usual.
  *
  * Why: on a small machine the collector's helpers take a core from the threads that answer
@@ -20,11 +20,11 @@ const LOWEST_PRIORITY = 19;
  * main thread waits for the helpers that took part of a scavenge, and at 19 a starved one makes
  * that wait longer.
  *
- * Linux only (a thread's nice value is its own there); elsewhere, or off the main thread, it
- * changes nothing. Returns the ids of the threads changed.
+ * Linux only (a thread's nice value is its own there); elsewhere, off the main thread, or with 0
+ * steps, it changes nothing. Returns the ids of the threads changed.
  */
-export function lowerHelperThreadPriority(steps = HELPER_THREAD_NICE_STEPS): number[] {
-  if (!isMainThread || process.platform !== 'linux') return [];
+export function lowerHelperThreadPriority(steps: number): number[] {
+  if (steps <= 0 || !isMainThread || process.platform !== 'linux') return [];
   let threads: number[];
   try {
     threads = readdirSync('/proc/self/task').map(Number);
