@@ -57,15 +57,15 @@ describe('start-up', () => {
   it('runs the threads it starts with ten nice steps below its main thread, and the ledger writer it starts later at the main thread’s', async () => {
     const service = await Service.start();
     services.push(service);
-    const process = ServiceProcess.of(service);
-    const [main, ...helpers] = process.threads();
+    const running = ServiceProcess.of(service);
+    const [main, ...helpers] = running.threads();
     // V8's platform workers at least (four on any machine), and libuv's pool.
     expect(helpers.length).toBeGreaterThanOrEqual(4);
     for (const helper of helpers) expect(helper.nice, `thread ${helper.id}`).toBe(Math.min(19, main!.nice + 10));
 
     // The first append starts the ledger's writer thread.
     await createTenant(service);
-    const started = process.threads().filter((thread) => thread.id !== main!.id && !helpers.some((helper) => helper.id === thread.id));
+    const started = running.threads().filter((thread) => thread.id !== main!.id && !helpers.some((helper) => helper.id === thread.id));
     expect(started.length).toBeGreaterThanOrEqual(1);
     for (const thread of started) expect(thread.nice, `thread ${thread.id}`).toBe(main!.nice);
   });
