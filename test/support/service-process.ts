@@ -38,18 +38,8 @@ export class ServiceProcess {
   }
 
   /** The process's threads and their nice values, the main thread (its id is the pid) first. */
-  threads(): Array<{ id: number; nice: number }> {
-    const threads: Array<{ id: number; nice: number }> = [];
-    for (const entry of readdirSync(`/proc/${this.pid}/task`)) {
-      try {
-        const stat = readFileSync(`/proc/${this.pid}/task/${entry}/stat`, 'utf8');
-        // The fields after the command (in parentheses) start at the third; the nice value is the 19th.
-        threads.push({ id: Number(entry), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) });
-      } catch {
-        // Ended between the listing and the read.
-      }
-    }
-    return threads.sort((a, b) => (a.id === this.pid ? -1 : b.id === this.pid ? 1 : a.id - b.id));
+  threads(): ThreadPriority[] {
+    return threadPriorities(this.pid);
   }
 
   /** Resident memory now and its peak since the process started, in bytes. */
@@ -58,4 +48,24 @@ export class ServiceProcess {
     const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
     return { rss: kib('VmRSS'), peakRss: kib('VmHWM') };
   }
+}
+
+export interface ThreadPriority {
+  id: number;
+  nice: number;
+}
+
+/** A process's threads and their nice values as the kernel has them, the main thread (its id is the pid) first. */
+export function threadPriorities(pid: number): ThreadPriority[] {
+  const threads: ThreadPriority[] = [];
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${entry}/stat`, 'utf8');
+      // The fields after the command (in parentheses) start at the third; the nice value is the 19th.
+      threads.push({ id: Number(entry), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) });
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return threads.sort((a, b) => (a.id === pid ? -1 : b.id === pid ? 1 : a.id - b.id));
 }

@@ -1,42 +1,39 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { threadPriorities } from '../../../test/support/service-process.js';
 import { lowerHelperThreadPriority } from './helper-threads.js';
 
-/** A thread's nice value as the kernel has it: field 19 of /proc/<pid>/task/<tid>/stat (after the command in parentheses). */
-function niceOf(pid: number | 'self', thread: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+/** This process's threads other than the main one, by id, with their nice values. */
+function helpers(): Map<number, number> {
+  return new Map(threadPriorities(process.pid).filter((thread) => thread.id !== process.pid).map((thread) => [thread.id, thread.nice]));
 }
-
-const threadsOf = (pid: number | 'self') => readdirSync(`/proc/${pid}/task`).map(Number);
 
 describe.runIf(process.platform === 'linux')('helper threads at a lower priority', () => {
   it('lowers every other thread of the process, leaves the main thread, and threads started later take the main thread’s priority', async () => {
     // Vitest runs this file in a child process of its own (pool: forks): these are its threads, and only its.
     const main = getPriority(process.pid);
-    const before = threadsOf('self').filter((thread) => thread !== process.pid);
+    const before = [...helpers().keys()];
     expect(before.length).toBeGreaterThanOrEqual(4);
 
     // No steps: nothing changes.
     expect(lowerHelperThreadPriority(0)).toEqual([]);
-    for (const thread of before) expect(niceOf('self', thread)).toBe(main);
+    for (const thread of before) expect(helpers().get(thread)).toBe(main);
 
     const changed = lowerHelperThreadPriority(10);
 
     expect(changed.sort()).toEqual([...before].sort());
     const expected = Math.min(19, main + 10);
-    for (const thread of before) expect(niceOf('self', thread)).toBe(expected);
-    expect(niceOf('self', process.pid)).toBe(main);
+    for (const thread of before) expect(helpers().get(thread)).toBe(expected);
+    expect(getPriority(process.pid)).toBe(main);
 
     const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
     await new Promise((resolve) => worker.once('online', resolve));
     try {
-      const started = threadsOf('self').filter((thread) => !before.includes(thread) && thread !== process.pid);
+      const started = [...helpers()].filter(([thread]) => !before.includes(thread));
       expect(started.length).toBeGreaterThanOrEqual(1);
-      for (const thread of started) expect(niceOf('self', thread)).toBe(main);
+      for (const [, nice] of started) expect(nice).toBe(main);
     } finally {
       await worker.terminate();
     }
@@ -65,7 +62,7 @@ describe.runIf(process.platform === 'linux')('helper threads at a lower priority
   });
 
   it('changes nothing when called off the main thread', async () => {
-    const before = threadsOf('self').map((thread) => [thread, niceOf('self', thread)]);
+    const before = helpers();
     const worker = new Worker(
       `import('${new URL('../../../dist/shared/runtime/helper-threads.js', import.meta.url).href}').then((m) => require('node:worker_threads').parentPort.postMessage(m.lowerHelperThreadPriority(10)))`,
       { eval: true },
@@ -73,6 +70,7 @@ describe.runIf(process.platform === 'linux')('helper threads at a lower priority
     const changed = await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
     await worker.terminate();
     expect(changed).toEqual([]);
-    for (const [thread, nice] of before) if (threadsOf('self').includes(thread!)) expect(niceOf('self', thread!)).toBe(nice);
+    const after = helpers();
+    for (const [thread, nice] of before) if (after.has(thread)) expect(after.get(thread)).toBe(nice);
   });
 });
