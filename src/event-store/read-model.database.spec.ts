@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeReadModelDatabase, openReadModelDatabase, READ_MODEL_SCHEMA } from './read-model.database.js';
+import { closeReadModelDatabase, openReadModelDatabase, READ_MODEL_PAGE_SIZE, READ_MODEL_SCHEMA } from './read-model.database.js';
 
 describe('read-model file', () => {
   const dirs: string[] = [];
@@ -80,5 +80,31 @@ describe('read-model file', () => {
     expect(opened.rebuiltBecause).toMatch(new RegExp(`schema ${READ_MODEL_SCHEMA - 1}`));
     closeReadModelDatabase(opened.db);
     expect(rows(file)).toEqual([]);
+  });
+
+  it('makes a new file with 16 KiB pages, and keeps the pages of a file an earlier version made', () => {
+    const pageSize = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true });
+      } finally {
+        db.close();
+      }
+    };
+    const fresh = fileIn();
+    leave(fresh, 'boot-a', 'closed');
+    expect(READ_MODEL_PAGE_SIZE).toBe(16_384);
+    expect(pageSize(fresh)).toBe(READ_MODEL_PAGE_SIZE);
+
+    const older = fileIn();
+    const made = new Database(older);
+    made.pragma('journal_mode = WAL');
+    made.close();
+    leave(older, 'boot-a', 'closed');
+    expect(pageSize(older)).toBe(4096);
+    const opened = openReadModelDatabase(older, { bootId: 'boot-a' });
+    expect(opened.rebuiltBecause).toBeNull();
+    expect(opened.db.prepare('SELECT n FROM view').all()).toEqual([{ n: 42 }]);
+    closeReadModelDatabase(opened.db);
   });
 });
