@@ -1,9 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pageSizeOf } from '../../test/support/sqlite-file.js';
 import { closeReadModelDatabase, openReadModelDatabase, READ_MODEL_PAGE_SIZE, READ_MODEL_SCHEMA } from './read-model.database.js';
+import { WAL_CHECKPOINT_BYTES } from './sqlite-writer.js';
 
 describe('read-model file', () => {
   const dirs: string[] = [];
@@ -83,28 +85,36 @@ describe('read-model file', () => {
   });
 
   it('makes a new file with 16 KiB pages, and keeps the pages of a file an earlier version made', () => {
-    const pageSize = (file: string) => {
-      const db = new Database(file, { readonly: true });
-      try {
-        return db.pragma('page_size', { simple: true });
-      } finally {
-        db.close();
-      }
-    };
     const fresh = fileIn();
     leave(fresh, 'boot-a', 'closed');
     expect(READ_MODEL_PAGE_SIZE).toBe(16_384);
-    expect(pageSize(fresh)).toBe(READ_MODEL_PAGE_SIZE);
+    expect(pageSizeOf(fresh)).toBe(READ_MODEL_PAGE_SIZE);
 
     const older = fileIn();
     const made = new Database(older);
     made.pragma('journal_mode = WAL');
     made.close();
     leave(older, 'boot-a', 'closed');
-    expect(pageSize(older)).toBe(4096);
+    expect(pageSizeOf(older)).toBe(4096);
     const opened = openReadModelDatabase(older, { bootId: 'boot-a' });
     expect(opened.rebuiltBecause).toBeNull();
     expect(opened.db.prepare('SELECT n FROM view').all()).toEqual([{ n: 42 }]);
     closeReadModelDatabase(opened.db);
+  });
+
+  it('checkpoints its WAL every ~4 MiB whatever the page size', () => {
+    const older = fileIn();
+    const made = new Database(older);
+    made.pragma('journal_mode = WAL');
+    made.close();
+    for (const file of [fileIn(), older]) {
+      const { db } = openReadModelDatabase(file, { bootId: null });
+      db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB)');
+      const insert = db.prepare('INSERT INTO blobs (body) VALUES (zeroblob(?))');
+      // 12 MiB in commits of 128 KiB: without checkpoints every 4 MiB, a WAL of 16 KiB pages grows to all of it.
+      for (let i = 0; i < 96; i++) insert.run(128 * 1024);
+      expect(statSync(`${file}-wal`).size, `WAL of a file with ${db.pragma('page_size', { simple: true })}-byte pages`).toBeLessThan(WAL_CHECKPOINT_BYTES * 1.25);
+      closeReadModelDatabase(db);
+    }
   });
 });

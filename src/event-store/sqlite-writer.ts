@@ -18,7 +18,7 @@ type WriterRequest = { kind: 'commit'; items: WriteItem[] } | { kind: 'probe' };
 
 export type WriteReply = { ok: true; outcomes: WriteOutcome[] } | { ok: false; message: string; code: string | null };
 
-/** WAL written between two automatic checkpoints (SQLite's default: 1000 pages of 4 KiB). */
+/** WAL written between two automatic checkpoints, of the ledger and of the read models (SQLite's default: 1000 pages of 4 KiB). */
 export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 
 interface WriterOptions {

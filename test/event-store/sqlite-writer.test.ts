@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,9 +6,9 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError } from '../../src/event-store/event-store.port.js';
-import Database from 'better-sqlite3';
 import { LEDGER_PAGE_SIZE, SqliteEventStore } from '../../src/event-store/sqlite.event-store.js';
 import { WAL_CHECKPOINT_BYTES } from '../../src/event-store/sqlite-writer.js';
+import { pageSizeOf } from '../support/sqlite-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hookledger-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,16 +70,8 @@ describe('the SQLite writer thread', () => {
     const store = new SqliteEventStore({ file: fresh, synchronous: 'full' });
     await store.append('paged-1', [event()], 'no_stream');
     await store.close();
-    const pageSize = (file: string) => {
-      const db = new Database(file, { readonly: true });
-      try {
-        return db.pragma('page_size', { simple: true });
-      } finally {
-        db.close();
-      }
-    };
     expect(LEDGER_PAGE_SIZE).not.toBe(4096);
-    expect(pageSize(fresh)).toBe(LEDGER_PAGE_SIZE);
+    expect(pageSizeOf(fresh)).toBe(LEDGER_PAGE_SIZE);
 
     // A ledger an earlier version made with SQLite's default pages: it keeps them, and the store reads and writes it.
     const older = join(dir, 'older.db');
@@ -95,7 +88,7 @@ describe('the SQLite writer thread', () => {
     } finally {
       await reopened.close();
     }
-    expect(pageSize(older)).toBe(4096);
+    expect(pageSizeOf(older)).toBe(4096);
   });
 
   it('checkpoints the WAL into the ledger file every few MiB written, with its larger pages too', async () => {
