@@ -27,6 +27,14 @@ describe('read-model file', () => {
     if (how === 'closed') closeReadModelDatabase(db);
     else db.close();
   };
+  /** An empty file as an earlier version made it: SQLite's default 4 KiB pages, in WAL mode. */
+  const madeWithDefaultPages = () => {
+    const file = fileIn();
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.close();
+    return file;
+  };
   const rows = (file: string) => {
     const db = new Database(file, { readonly: true });
     try {
@@ -90,10 +98,7 @@ describe('read-model file', () => {
     expect(READ_MODEL_PAGE_SIZE).toBe(16_384);
     expect(pageSizeOf(fresh)).toBe(READ_MODEL_PAGE_SIZE);
 
-    const older = fileIn();
-    const made = new Database(older);
-    made.pragma('journal_mode = WAL');
-    made.close();
+    const older = madeWithDefaultPages();
     leave(older, 'boot-a', 'closed');
     expect(pageSizeOf(older)).toBe(4096);
     const opened = openReadModelDatabase(older, { bootId: 'boot-a' });
@@ -103,10 +108,7 @@ describe('read-model file', () => {
   });
 
   it('checkpoints its WAL every ~4 MiB whatever the page size', () => {
-    const older = fileIn();
-    const made = new Database(older);
-    made.pragma('journal_mode = WAL');
-    made.close();
+    const older = madeWithDefaultPages();
     for (const file of [fileIn(), older]) {
       const { db } = openReadModelDatabase(file, { bootId: null });
       db.exec('CREATE TABLE blobs (id INTEGER PRIMARY KEY, body BLOB)');
