@@ -193,7 +193,7 @@ describe('store faults: the ledger cannot write, then can again', () => {
     disk.fill();
     // A write that reuses WAL space already on the disk still succeeds: the first to need a new block is refused, and
     // when that comes depends on how much each commit writes. From then on the service must not claim to be ready.
-    await eventually(async () => (await ready(service)) === 503, 20_000, `/ready false once a view write is refused (publishing so far: ${publishers.summary()})`);
+    await eventually(async () => (await ready(service)) === 503, 20_000, `/ready false once a view write is refused (publishing when the disk filled: ${publishers.summary()})`);
     const refusedAt = publishers.answers.size;
     await eventually(() => publishers.answers.size >= refusedAt + 100, 20_000, 'a hundred answers with the views refused');
     expect.soft(await ready(service), '/ready while the read models cannot be written').toBe(503);
