@@ -7,8 +7,8 @@
 // CPU, its wait for a core and garbage collection. A stall made of CPU with no collection is work
 // that queued up; one made of run-queue wait is the machine's other threads and processes.
 // Figures taken with it are not the benchmark's (it reads /proc 500 times a second).
-import { appendFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 const out = join(process.env.HOOKLEDGER_DATA_DIR ?? '.', 'stall-probe.log');
@@ -61,6 +61,13 @@ setInterval(() => {
   );
   delay.reset();
   secondStat = stat;
-  appendFileSync(out, lines.join('\n') + '\n');
+  try {
+    // The service may not have made its data directory yet in its first second.
+    mkdirSync(dirname(out), { recursive: true });
+    appendFileSync(out, lines.join('\n') + '\n');
+  } catch (error) {
+    // A diagnostic must not take the service down: say so once per failed write and drop the lines.
+    process.stderr.write(`stall-probe: ${error.message}\n`);
+  }
   lines.length = 0;
 }, 1000).unref();
