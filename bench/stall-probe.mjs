@@ -33,6 +33,7 @@ new PerformanceObserver((list) => {
 const gcWithin = (from, to) => collections.filter(([t, d]) => t + d >= from && t <= to).reduce((sum, [, d]) => sum + d, 0);
 
 const lines = [];
+let dirMade = false;
 const ms = (ns) => (ns / 1e6).toFixed(1);
 
 let tickAt = performance.now();
@@ -63,7 +64,10 @@ setInterval(() => {
   secondStat = stat;
   try {
     // The service may not have made its data directory yet in its first second.
-    mkdirSync(dirname(out), { recursive: true });
+    if (!dirMade) {
+      mkdirSync(dirname(out), { recursive: true });
+      dirMade = true;
+    }
     appendFileSync(out, lines.join('\n') + '\n');
   } catch (error) {
     // A diagnostic must not take the service down: say so once per failed write and drop the lines.
