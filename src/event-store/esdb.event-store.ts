@@ -98,6 +98,22 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  async readAt(position: bigint): Promise<StoredEvent | undefined> {
+    // Inclusive, as above: an event's own position reads that event first.
+    const read = this.client.readAll({ fromPosition: toClientPosition(position), maxCount: 1 });
+    try {
+      for await (const resolved of read) {
+        const event = toStoredEvent(resolved);
+        return event.position === position && !isSystemEvent(event) ? event : undefined;
+      }
+      return undefined;
+    } catch (error) {
+      throw toStoreError(error);
+    } finally {
+      await read.cancel();
+    }
+  }
+
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
     let after = options.after;
     let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;

@@ -70,6 +70,8 @@ export interface EventStore {
   /** Events of one stream; a stream that does not exist yields nothing. */
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<StoredEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;
+  /** The event at this global position (one `readAll` handed out); undefined when there is none. */
+  readAt(position: bigint): Promise<StoredEvent | undefined>;
   subscribeToAll(options?: SubscribeToAllOptions): AllSubscription;
   /** Resolves when the store answers; rejects otherwise. Used by `/ready`. */
   ping(): Promise<void>;

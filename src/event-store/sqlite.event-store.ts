@@ -122,6 +122,7 @@ export class SqliteEventStore implements EventStore {
       all: this.db.prepare<[bigint, number], EventRow>(
         'SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?',
       ),
+      at: this.db.prepare<[bigint], EventRow>('SELECT * FROM events WHERE position = ?'),
       ping: this.db.prepare('SELECT 1'),
     };
   }
@@ -232,6 +233,11 @@ export class SqliteEventStore implements EventStore {
       remaining -= rows.length;
       after = BigInt(rows[rows.length - 1]!.position);
     }
+  }
+
+  readAt(position: bigint): Promise<StoredEvent | undefined> {
+    const row = this.statements.at.get(position);
+    return Promise.resolve(row ? toStoredEvent(row) : undefined);
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): AllSubscription {

@@ -145,6 +145,17 @@ export function eventStoreContract(target: ContractTarget): void {
       expect(all.filter((e) => e.streamName === s).map((e) => e.type)).toEqual(['A', 'B', 'C']);
     });
 
+    it('reads the event at a position readAll gave, and nothing where there is none', async () => {
+      const s = stream();
+      await store.append(s, [event('A'), event('B')], 'no_stream');
+      const written = (await collect(store.readAll())).filter((e) => e.streamName === s);
+      const b = written[1]!;
+      const at = await store.readAt(b.position);
+      expect(at).toMatchObject({ id: b.id, type: 'B', streamName: s, revision: 1n, position: b.position, data: b.data, metadata: b.metadata });
+      const last = (await collect(store.readAll({ after: b.position }))).at(-1) ?? b;
+      expect(await store.readAt(last.position + 1_000_000n)).toBeUndefined();
+    });
+
     it('subscribes to all: catches up from a checkpoint, then receives live events', async () => {
       const s = stream();
       const first = await store.append(s, [event('A')], 'no_stream');
