@@ -29,11 +29,11 @@ export class AuditHttpController {
   @Get('audit')
   @Requires('audit:read')
   @ApiOperation({ summary: 'Every command a key (or the root key) issued in the tenant, newest first, with cursor pagination' })
-  list(@Query() query: AuditTrailQuery, @Ctx() ctx: RequestContext): { data: AuditEntry[]; nextCursor: string | null } {
+  async list(@Query() query: AuditTrailQuery, @Ctx() ctx: RequestContext): Promise<{ data: AuditEntry[]; nextCursor: string | null }> {
     const limit = query.limit ?? 50;
     const before = query.cursor === undefined ? undefined : positionOf(query.cursor);
     const filter = { ...timeWindow(query), ...(query.actor ? { actor: query.actor } : {}), ...(before !== undefined ? { before } : {}) };
-    const rows = this.trail.list(tenantOf(ctx), filter, limit + 1);
+    const rows = await this.trail.list(tenantOf(ctx), filter, limit + 1);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return { data: page, nextCursor: rows.length > limit && last ? encodeCursor(`${CURSOR_PREFIX}_${last.position}`) : null };

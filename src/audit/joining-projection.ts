@@ -20,7 +20,7 @@ export abstract class JoiningProjection extends ReadModelProjection {
   constructor(
     @Inject(READ_MODEL_DB) db: SqlDatabase,
     @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) protected readonly store: EventStore,
   ) {
     super(db, projections);
   }

@@ -26,13 +26,6 @@ export interface AuditEntry {
   details?: unknown;
 }
 
-/** An entry with what it is filed under: its tenant, and `root` or the key id that acted. */
-export interface FiledEntry {
-  tenantId: string;
-  actorId: string;
-  entry: AuditEntry;
-}
-
 /** The id field that names a stream's resource, by stream category. */
 const TARGET_ID: Record<string, string> = {
   subscription: 'subscriptionId',
@@ -43,26 +36,37 @@ const TARGET_ID: Record<string, string> = {
   job: 'jobId',
 };
 
-/** The audit entry of a command a key or the root key issued in a tenant; null for everything else. */
-export function auditEntry(stored: StoredEvent): FiledEntry | null {
+/** Where a command a key or the root key issued in a tenant is filed; null for everything else. */
+export function auditFiling(stored: StoredEvent): { tenantId: string; actorId: string; at: string; actor: AuditActor } | null {
   const metadata = stored.metadata as Partial<LedgerMetadata>;
   const actor = metadata.actor;
   if (typeof metadata.tenantId !== 'string' || (actor?.type !== 'api_key' && actor?.type !== 'root')) return null;
-  const entry: AuditEntry = {
-    position: stored.position.toString(),
+  return {
+    tenantId: metadata.tenantId,
+    actorId: actor.type === 'root' ? 'root' : actor.id,
     at: String(metadata.occurredAt),
     actor: actor.type === 'root' ? { type: 'root' } : { type: 'api_key', id: actor.id, name: actor.name, role: actor.role },
+  };
+}
+
+/** The audit entry of a command a key or the root key issued in a tenant; null for everything else. */
+export function auditEntry(stored: StoredEvent): AuditEntry | null {
+  const filed = auditFiling(stored);
+  if (!filed) return null;
+  const entry: AuditEntry = {
+    position: stored.position.toString(),
+    at: filed.at,
+    actor: filed.actor,
     action: stored.type,
     target: { stream: stored.streamName, id: targetId(stored) },
-    correlationId: String(metadata.correlationId),
+    correlationId: String((stored.metadata as Partial<LedgerMetadata>).correlationId),
     changes: {},
   };
-  // Set one by one rather than spread in: this runs for every publish.
   const changed = whatChanged(stored);
   entry.changes = changed.changes;
   if (changed.reason !== undefined) entry.reason = changed.reason;
   if (changed.details !== undefined) entry.details = changed.details;
-  return { tenantId: metadata.tenantId, actorId: actor.type === 'root' ? 'root' : actor.id, entry };
+  return entry;
 }
 
 function targetId(stored: StoredEvent): string {

@@ -24,18 +24,23 @@ const events = [
   stored('subscription-sub_2', 'SubscriptionPaused', { subscriptionId: 'sub_2', tenantId: 'ten_2' }, { ...admin, tenantId: 'ten_2' }, 'ten_2'),
 ];
 
-function projection() {
+/** The ledger as the view reads entries from it: by position. */
+function ledger(held: StoredEvent[]): EventStore {
+  return { readAt: (at: bigint) => Promise.resolve(held.find((e) => e.position === at)) } as EventStore;
+}
+
+function projection(held = events) {
   const { db } = openReadModelDatabase(':memory:');
-  const view = new AuditTrailProjection(db, {} as ProjectionRunner, {} as EventStore);
+  const view = new AuditTrailProjection(db, {} as ProjectionRunner, ledger(held));
   view.migrate(db);
   return { db, view };
 }
 
 describe('audit trail projection', () => {
-  it('files every command of a key or the root key under its tenant, newest first, secrets stripped', () => {
+  it('files every command of a key or the root key under its tenant, newest first, secrets stripped', async () => {
     const { db, view } = projection();
     for (const event of events) view.apply(db, event);
-    const entries = view.list('ten_1', {}, 50);
+    const entries = await view.list('ten_1', {}, 50);
     expect(entries.map((e) => [e.action, e.target.id])).toEqual([
       ['SubscriptionUpdated', 'sub_1'],
       ['SubscriptionCreated', 'sub_1'],
@@ -66,15 +71,32 @@ describe('audit trail projection', () => {
     expect(dump(twice.db)).toEqual(dump(once.db));
   });
 
-  it('filters by actor, time window and position', () => {
+  it('filters by actor, time window and position', async () => {
     const { db, view } = projection();
     for (const event of events) view.apply(db, event);
-    const actions = (filter: Parameters<typeof view.list>[1]) => view.list('ten_1', filter, 50).map((e) => e.action);
-    expect(actions({ actor: 'root' })).toEqual(['ApiKeyIssued', 'TenantCreated']);
-    expect(actions({ actor: 'key_01' })).toEqual(['SubscriptionUpdated', 'SubscriptionCreated']);
-    expect(actions({ from: '2030-01-01T00:00:02.000Z', to: '2030-01-01T00:00:04.000Z' })).toEqual(['SubscriptionCreated', 'ApiKeyIssued']);
-    expect(actions({ before: 3n })).toEqual(['ApiKeyIssued', 'TenantCreated']);
-    expect(view.list('ten_1', {}, 1)).toHaveLength(1);
-    expect(view.list('ten_2', {}, 50).map((e) => e.action)).toEqual(['SubscriptionPaused']);
+    const actions = async (filter: Parameters<typeof view.list>[1], tenantId = 'ten_1') => (await view.list(tenantId, filter, 50)).map((e) => e.action);
+    expect(await actions({ actor: 'root' })).toEqual(['ApiKeyIssued', 'TenantCreated']);
+    expect(await actions({ actor: 'key_01' })).toEqual(['SubscriptionUpdated', 'SubscriptionCreated']);
+    expect(await actions({ from: '2030-01-01T00:00:02.000Z', to: '2030-01-01T00:00:04.000Z' })).toEqual(['SubscriptionCreated', 'ApiKeyIssued']);
+    expect(await actions({ before: 3n })).toEqual(['ApiKeyIssued', 'TenantCreated']);
+    expect(await view.list('ten_1', {}, 1)).toHaveLength(1);
+    expect(await actions({}, 'ten_2')).toEqual(['SubscriptionPaused']);
+  });
+
+  it('keeps only where each command is filed; the entry is read from the ledger', async () => {
+    const { db, view } = projection();
+    for (const event of events) view.apply(db, event);
+    expect(db.prepare('SELECT * FROM audit_entries WHERE position = 3').get()).toEqual({
+      tenant_id: 'ten_1',
+      position: 3,
+      actor_id: 'key_01',
+      occurred_at: '2030-01-01T00:00:03.000Z',
+    });
+  });
+
+  it('fails, rather than leaving a command out, when the ledger no longer holds a filed one', async () => {
+    const { db, view } = projection(events.filter((e) => e.position !== 3n));
+    for (const event of events) view.apply(db, event);
+    await expect(view.list('ten_1', {}, 50)).rejects.toThrow(/ledger position 3 /);
   });
 });
