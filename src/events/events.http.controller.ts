@@ -10,7 +10,7 @@ import { ValidationProblem } from '../shared/http/problem.filter.js';
 import type { CommandContext } from '../ledger/ledger-context.js';
 import { commandContext, Ctx, type RequestContext, tenantOf } from '../shared/http/request-context.js';
 import { flattenValidationErrors } from '../shared/http/validation.js';
-import { EventRow, EventsProjection } from './event-view/events.projection.js';
+import { EventRow, EventsProjection, PublishedEvent } from './event-view/events.projection.js';
 import { EventRoutingQuery } from './event-routing/event-routing.query.js';
 import { ListEventsQuery } from './event-view/list-events.request.dto.js';
 import { decodeCursor, encodeCursor } from '../shared/http/cursor.js';
@@ -76,7 +76,7 @@ export class EventsHttpController {
   @Get()
   @Requires('events:read')
   @ApiOperation({ summary: 'Published events, newest first, with cursor pagination' })
-  list(@Query() query: ListEventsQuery, @Ctx() ctx: RequestContext) {
+  async list(@Query() query: ListEventsQuery, @Ctx() ctx: RequestContext) {
     const limit = query.limit ?? 50;
     let before: number | undefined;
     if (query.cursor !== undefined) {
@@ -95,21 +95,22 @@ export class EventsHttpController {
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    return { data: page.map(toEventView), nextCursor: rows.length > limit && last ? encodeCursor(String(last.position)) : null };
+    const data = await Promise.all(page.map(async (event) => toEventView(await this.events.withData(event))));
+    return { data, nextCursor: rows.length > limit && last ? encodeCursor(String(last.position)) : null };
   }
 
   @Get(':id')
   @Requires('events:read')
   @ApiOperation({ summary: 'An event and its deliveries' })
-  get(@Param('id') id: string, @Ctx() ctx: RequestContext) {
-    return toEventView(this.find(id, ctx));
+  async get(@Param('id') id: string, @Ctx() ctx: RequestContext) {
+    return toEventView(await this.events.withData(this.find(id, ctx)));
   }
 
   @Get(':id/routing')
   @Requires('events:read')
   @ApiOperation({ summary: 'For every subscription of the tenant: matched or not, and why, judged as the subscription stood at the event' })
   async routing(@Param('id') id: string, @Ctx() ctx: RequestContext) {
-    return { data: await this.routingQuery.routing(this.find(id, ctx)) };
+    return { data: await this.routingQuery.routing(await this.events.withData(this.find(id, ctx))) };
   }
 
   private find(id: string, ctx: RequestContext): EventRow {
@@ -123,7 +124,7 @@ export class EventsHttpController {
   }
 }
 
-function toEventView(event: EventRow) {
+function toEventView(event: PublishedEvent) {
   return {
     id: event.id,
     type: event.type,

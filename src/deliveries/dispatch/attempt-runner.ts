@@ -43,7 +43,7 @@ export class AttemptRunner {
 
   /** `onSent` is called once the receiver has answered (or failed), before the attempt is recorded. */
   async run(delivery: DeliveryRow, subscription: SubscriptionRow, onSent: () => void = () => undefined): Promise<Appended> {
-    const event = this.events.payload(delivery.tenantId, delivery.eventId);
+    const event = await this.events.payload(delivery.tenantId, delivery.eventId);
     if (!event) throw new Error(`event ${delivery.eventId} of delivery ${delivery.id} is missing from the events view`);
     const { config } = subscription;
     const started = new Date();

@@ -4,7 +4,7 @@ import { subscriptionDecider, SubscriptionState } from '../../subscriptions/doma
 import { SubscriptionEvent, subscriptionStream } from '../../subscriptions/domain/subscription.events.js';
 import { SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
 import { route, RoutingVerdict } from '../domain/routing.js';
-import type { EventRow } from '../event-view/events.projection.js';
+import type { PublishedEvent } from '../event-view/events.projection.js';
 
 export interface RoutingEntry {
   subscriptionId: string;
@@ -26,7 +26,7 @@ export class EventRoutingQuery {
     private readonly subscriptions: SubscriptionsProjection,
   ) {}
 
-  async routing(event: EventRow): Promise<RoutingEntry[]> {
+  async routing(event: PublishedEvent): Promise<RoutingEntry[]> {
     const delivered = new Map(event.deliveries.map((d) => [d.subscriptionId, d.deliveryId]));
     const entries: RoutingEntry[] = [];
     for (const subscriptionId of this.subscriptions.everIdsOfTenant(event.tenantId)) {
@@ -36,7 +36,7 @@ export class EventRoutingQuery {
     return entries;
   }
 
-  private judge(subscriptionId: string, state: SubscriptionState, event: EventRow, deliveryId: string | null): RoutingEntry {
+  private judge(subscriptionId: string, state: SubscriptionState, event: PublishedEvent, deliveryId: string | null): RoutingEntry {
     const base = { subscriptionId, deliveryId };
     if (state.status === 'absent') {
       return { ...base, matched: false, reason: 'created_later', detail: 'the subscription did not exist yet when the event was published' };

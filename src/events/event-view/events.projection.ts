@@ -1,21 +1,27 @@
-import { Injectable } from '@nestjs/common';
-import type { StoredEvent } from '../../event-store/event-store.port.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore, type StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
+import { ProjectionRunner, READ_MODEL_DB } from '../../projections/projection-runner.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { RecentCache } from '../../shared/recent-cache.js';
 import { payloadJsonOf } from '../domain/event-created-json.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
 
+/** An event as the view holds it: everything but its data, which stays in the ledger. */
 export interface EventRow {
   id: string;
   tenantId: string;
   type: string;
-  data: unknown;
   orderingKey: string | null;
   createdAt: string;
   deliveries: FanOut[];
   test: boolean;
   position: bigint;
+}
+
+/** An event with its data, read from the ledger. */
+export interface PublishedEvent extends EventRow {
+  data: unknown;
 }
 
 /**
@@ -35,7 +41,6 @@ interface Row {
   id: string;
   tenant_id: string;
   type: string;
-  data: string;
   ordering_key: string | null;
   created_at: string;
   deliveries: string;
@@ -47,7 +52,6 @@ const toEvent = (r: Row): EventRow => ({
   id: r.id,
   tenantId: r.tenant_id,
   type: r.type,
-  data: JSON.parse(r.data),
   orderingKey: r.ordering_key,
   createdAt: r.created_at,
   deliveries: JSON.parse(r.deliveries) as FanOut[],
@@ -64,7 +68,12 @@ interface Pending {
   untaken: number;
 }
 
-/** Published events: the event list, and the payloads the dispatcher sends. */
+/**
+ * Published events: the event list, and the payloads the dispatcher sends. The data itself is not
+ * copied into the view: it is read from the event's ledger entry (by its position) when asked for,
+ * and the payloads of events just published are kept in memory for their first attempts. Copying
+ * each payload into the view cost about as much as any view of its own (README, Performance).
+ */
 @Injectable()
 export class EventsProjection extends ReadModelProjection {
   readonly name = 'events';
@@ -77,10 +86,18 @@ export class EventsProjection extends ReadModelProjection {
    */
   private readonly recent = new RecentCache<string, Pending>(RECENT);
 
+  constructor(
+    @Inject(READ_MODEL_DB) db: SqlDatabase,
+    @Inject(ProjectionRunner) runner: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {
+    super(db, runner);
+  }
+
   migrate(db: SqlDatabase): void {
     db.exec(`
       CREATE TABLE IF NOT EXISTS events (
-        tenant_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
+        tenant_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
         ordering_key TEXT, created_at TEXT NOT NULL, deliveries TEXT NOT NULL, test INTEGER NOT NULL,
         position TEXT NOT NULL, seq INTEGER NOT NULL,
         PRIMARY KEY (tenant_id, id)
@@ -105,16 +122,14 @@ export class EventsProjection extends ReadModelProjection {
     }
     if (stored.type !== 'EventCreated') return;
     const { data } = stored as unknown as EventCreated;
-    const json = payloadJsonOf(data);
     prepared(
       db,
-      `INSERT OR IGNORE INTO events (tenant_id, id, type, data, ordering_key, created_at, deliveries, test, position, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO events (tenant_id, id, type, ordering_key, created_at, deliveries, test, position, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       data.tenantId,
       data.eventId,
       data.type,
-      json,
       data.orderingKey,
       data.createdAt,
       JSON.stringify(data.deliveries),
@@ -124,6 +139,7 @@ export class EventsProjection extends ReadModelProjection {
     );
     // Its deliveries are about to be sent: keep the payload for them (a rolled-back batch is applied again, the same).
     if (data.deliveries.length === 0) return;
+    const json = payloadJsonOf(data);
     const payload: EventPayload = { id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: json };
     this.recent.set(`${data.tenantId}/${data.eventId}`, { payload, untaken: data.deliveries.length }, json.length);
   }
@@ -163,18 +179,30 @@ export class EventsProjection extends ReadModelProjection {
     return row ? toEvent(row) : undefined;
   }
 
-  /** The event as one of its deliveries sends it: from the cache of just published events, or the view (unparsed). */
-  payload(tenantId: string, eventId: string): EventPayload | undefined {
+  /** The event with its data, from its ledger entry. */
+  async withData(event: EventRow): Promise<PublishedEvent> {
+    const { data } = await this.created(event.position);
+    return { ...event, data: data.data };
+  }
+
+  /** The event as one of its deliveries sends it: from the cache of just published events, or the ledger. */
+  async payload(tenantId: string, eventId: string): Promise<EventPayload | undefined> {
     const key = `${tenantId}/${eventId}`;
     const cached = this.recent.get(key);
     if (cached) {
       if (--cached.untaken <= 0) this.recent.delete(key);
       return cached.payload;
     }
-    const row = prepared(this.db, 'SELECT id, tenant_id, type, created_at, data FROM events WHERE tenant_id = ? AND id = ?').get(
-      tenantId,
-      eventId,
-    ) as Pick<Row, 'id' | 'tenant_id' | 'type' | 'created_at' | 'data'> | undefined;
-    return row ? { id: row.id, tenantId: row.tenant_id, type: row.type, createdAt: row.created_at, dataJson: row.data } : undefined;
+    const row = prepared(this.db, 'SELECT position FROM events WHERE tenant_id = ? AND id = ?').get(tenantId, eventId) as Pick<Row, 'position'> | undefined;
+    if (!row) return undefined;
+    const { data } = await this.created(BigInt(row.position));
+    return { id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: payloadJsonOf(data) };
+  }
+
+  private async created(position: bigint): Promise<EventCreated> {
+    const stored = await this.store.readAt(position);
+    // The view holds an event the ledger no longer holds there: a broken ledger, which /v1/ledger/verify names.
+    if (stored?.type !== 'EventCreated') throw new Error(`the events view holds an event at ledger position ${position} that the ledger does not hold`);
+    return stored as unknown as EventCreated;
   }
 }

@@ -1,7 +1,7 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DeliveriesProjection } from '../../deliveries/delivery-log/deliveries.projection.js';
 import { route } from '../../events/domain/routing.js';
-import { EventsProjection } from '../../events/event-view/events.projection.js';
+import { EventRow, EventsProjection } from '../../events/event-view/events.projection.js';
 import { Ledger } from '../../ledger/ledger.service.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { notFound } from '../../shared/domain/domain-error.js';
@@ -28,7 +28,7 @@ export class StartJobHandler implements ICommandHandler<StartJobCommand> {
     const subscription = this.subscriptions.get(context.tenantId, subscriptionId);
     if (!subscription) throw notFound('SUBSCRIPTION.NOT_FOUND', `Subscription ${subscriptionId} not found`);
     const jobId = newId('job', context.now.getTime());
-    const scope = this.scope(kind, subscription, window);
+    const scope = await this.scope(kind, subscription, window);
     const result = await this.ledger.decide(
       jobStream(jobId),
       jobDecider,
@@ -40,13 +40,22 @@ export class StartJobHandler implements ICommandHandler<StartJobCommand> {
     return { jobId, total: scope.length };
   }
 
-  private scope(kind: JobKind, subscription: SubscriptionRow, window: JobWindow): string[] {
+  private async scope(kind: JobKind, subscription: SubscriptionRow, window: JobWindow): Promise<string[]> {
     if (kind === 'replay') return this.deliveries.idsForReplay(subscription.id, window.since, window.until, window.statuses);
-    const ids: string[] = [];
+    // Judged without the data first: only an event of a matching type for a subscription with a
+    // filter needs its data, read from the ledger once the view's rows have all been read.
+    const candidates: Array<{ event: EventRow; needsData: boolean }> = [];
     for (const event of this.events.inWindow(subscription.tenantId, window.since, window.until)) {
       if (event.test || event.deliveries.some((d) => d.subscriptionId === subscription.id)) continue;
-      if (route(subscription, event).matched) ids.push(event.id);
+      const verdict = route(subscription, { type: event.type, data: undefined });
+      if (verdict.matched || verdict.reason === 'filter') candidates.push({ event, needsData: !verdict.matched });
+    }
+    const ids: string[] = [];
+    for (const { event, needsData } of candidates) {
+      if (!needsData || route(subscription, await this.events.withData(event)).matched) ids.push(event.id);
     }
     return ids;
   }
+
+
 }
