@@ -33,10 +33,9 @@ export class AuditHttpController {
     const limit = query.limit ?? 50;
     const before = query.cursor === undefined ? undefined : positionOf(query.cursor);
     const filter = { ...timeWindow(query), ...(query.actor ? { actor: query.actor } : {}), ...(before !== undefined ? { before } : {}) };
-    const rows = await this.trail.list(tenantOf(ctx), filter, limit + 1);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return { data: page, nextCursor: rows.length > limit && last ? encodeCursor(`${CURSOR_PREFIX}_${last.position}`) : null };
+    const { entries, more } = await this.trail.list(tenantOf(ctx), filter, limit);
+    const last = entries[entries.length - 1];
+    return { data: entries, nextCursor: more && last ? encodeCursor(`${CURSOR_PREFIX}_${last.position}`) : null };
   }
 
   @Get('ledger')

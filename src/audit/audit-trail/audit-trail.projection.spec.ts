@@ -40,7 +40,8 @@ describe('audit trail projection', () => {
   it('files every command of a key or the root key under its tenant, newest first, secrets stripped', async () => {
     const { db, view } = projection();
     for (const event of events) view.apply(db, event);
-    const entries = await view.list('ten_1', {}, 50);
+    const { entries, more } = await view.list('ten_1', {}, 50);
+    expect(more).toBe(false);
     expect(entries.map((e) => [e.action, e.target.id])).toEqual([
       ['SubscriptionUpdated', 'sub_1'],
       ['SubscriptionCreated', 'sub_1'],
@@ -74,12 +75,12 @@ describe('audit trail projection', () => {
   it('filters by actor, time window and position', async () => {
     const { db, view } = projection();
     for (const event of events) view.apply(db, event);
-    const actions = async (filter: Parameters<typeof view.list>[1], tenantId = 'ten_1') => (await view.list(tenantId, filter, 50)).map((e) => e.action);
+    const actions = async (filter: Parameters<typeof view.list>[1], tenantId = 'ten_1') => (await view.list(tenantId, filter, 50)).entries.map((e) => e.action);
     expect(await actions({ actor: 'root' })).toEqual(['ApiKeyIssued', 'TenantCreated']);
     expect(await actions({ actor: 'key_01' })).toEqual(['SubscriptionUpdated', 'SubscriptionCreated']);
     expect(await actions({ from: '2030-01-01T00:00:02.000Z', to: '2030-01-01T00:00:04.000Z' })).toEqual(['SubscriptionCreated', 'ApiKeyIssued']);
     expect(await actions({ before: 3n })).toEqual(['ApiKeyIssued', 'TenantCreated']);
-    expect(await view.list('ten_1', {}, 1)).toHaveLength(1);
+    expect(await view.list('ten_1', {}, 1)).toEqual({ entries: [expect.objectContaining({ action: 'SubscriptionUpdated' })], more: true });
     expect(await actions({}, 'ten_2')).toEqual(['SubscriptionPaused']);
   });
 
@@ -98,5 +99,13 @@ describe('audit trail projection', () => {
     const { db, view } = projection(events.filter((e) => e.position !== 3n));
     for (const event of events) view.apply(db, event);
     await expect(view.list('ten_1', {}, 50)).rejects.toThrow(/ledger position 3 /);
+  });
+
+  it('reads no ledger event for the row past the page, which only says that more follow', async () => {
+    const { db, view } = projection(events.filter((e) => e.position !== 1n));
+    for (const event of events) view.apply(db, event);
+    const page = await view.list('ten_1', {}, 3);
+    expect(page.entries.map((e) => e.position)).toEqual(['4', '3', '2']);
+    expect(page.more).toBe(true);
   });
 });

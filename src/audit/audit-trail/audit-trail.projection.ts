@@ -49,8 +49,11 @@ export class AuditTrailProjection extends JoiningProjection {
     );
   }
 
-  /** Newest first. Paging by position: entries appended meanwhile land before the first page, never inside a later one. */
-  async list(tenantId: string, filter: AuditFilter, limit: number): Promise<AuditEntry[]> {
+  /**
+   * Newest first, up to `limit`, and whether more follow. Paging by position: entries appended
+   * meanwhile land before the first page, never inside a later one.
+   */
+  async list(tenantId: string, filter: AuditFilter, limit: number): Promise<{ entries: AuditEntry[]; more: boolean }> {
     const conditions = ['tenant_id = ?'];
     const params: unknown[] = [tenantId];
     const add = (condition: string, value: unknown) => {
@@ -63,8 +66,10 @@ export class AuditTrailProjection extends JoiningProjection {
     add('occurred_at < ?', filter.to);
     add('position < ?', filter.before);
     const sql = `SELECT position FROM audit_entries WHERE ${conditions.join(' AND ')} ORDER BY position DESC LIMIT ?`;
-    const rows = prepared(this.db, sql).all(...params, limit) as Array<{ position: number }>;
-    return Promise.all(rows.map((row) => this.entryAt(BigInt(row.position))));
+    const rows = prepared(this.db, sql).all(...params, limit + 1) as Array<{ position: number }>;
+    // The row past the page only says that more follow: its entry is not read.
+    const entries = await Promise.all(rows.slice(0, limit).map((row) => this.entryAt(BigInt(row.position))));
+    return { entries, more: rows.length > limit };
   }
 
   private async entryAt(position: bigint): Promise<AuditEntry> {
