@@ -10,7 +10,7 @@ export type SqlStatement<P extends unknown[] = unknown[], R = unknown> = Databas
  * The tables the projections create. A file made by another version of them is deleted and the
  * views rebuilt from the ledger: `CREATE TABLE IF NOT EXISTS` alone would keep the old shapes.
  */
-export const READ_MODEL_SCHEMA = 4;
+export const READ_MODEL_SCHEMA = 5;
 
 /**
  * Bytes per page of a new read-model file (SQLite's default is 4 KiB). A commit writes each page

@@ -1,6 +1,13 @@
 import { hash } from 'node:crypto';
 import { ObjectMemo } from '../shared/object-memo.js';
 
+/** A stream's last event as the service saw it when it was applied: what shows an altered last event. */
+export interface StreamHead {
+  stream: string;
+  revision: bigint;
+  hash: string;
+}
+
 export interface HashableEvent {
   id: string;
   type: string;

@@ -9,7 +9,7 @@ import { dumpReadModel, LedgerRow, readLedger } from '../support/ledger-file.js'
 import { seedLedger } from '../support/ledger-seed.js';
 import { LedgerTamper } from '../support/ledger-tamper.js';
 import { getNdjson } from '../support/ndjson.js';
-import { eventually } from '../support/receiver.js';
+import { eventually, Receiver } from '../support/receiver.js';
 import { Api, createTenant, ROOT_KEY, Service, TenantKeys } from '../support/service.js';
 
 // A documentation address: the SSRF guard refuses it, so no traffic leaves the machine.
@@ -292,24 +292,38 @@ describe('audit trail, ledger export and verify', () => {
 
 describe('GET /v1/ledger/verify on a tampered ledger file', () => {
   let service: Service;
+  let receiver: Receiver;
   let tenant: TenantKeys;
   let stream: string;
+  let eventStream: string;
+  let deliveryStream: string;
   let verify: () => Promise<any>;
 
   beforeAll(async () => {
     service = await Service.start();
+    receiver = await Receiver.start();
     tenant = await createTenant(service, 'tampered');
     const admin = service.api(tenant.keys.admin.key);
     const created = await admin.post('/v1/subscriptions', subscription);
     for (const description of ['one', 'two', 'three']) expect((await admin.patch(`/v1/subscriptions/${created.body.id}`, { description })).status).toBe(200);
     stream = `subscription-${created.body.id}`;
+    // An event delivered to a receiver: its event stream (EventCreated) and a delivery stream (AttemptMade, DeliverySucceeded).
+    expect((await admin.post('/v1/subscriptions', { url: receiver.url, eventTypes: ['order.*'] })).status).toBe(201);
+    const published = await service.api(tenant.keys.publisher.key).post('/v1/events', { type: 'order.paid', data: { total: 12 } });
+    expect(published.status).toBe(202);
+    eventStream = `event-${tenant.tenantId}.${published.body.id}`;
+    deliveryStream = `delivery-${published.body.deliveries[0].id}`;
+    await eventually(async () => (await admin.get(`/v1/deliveries/${published.body.deliveries[0].id}`)).body.status === 'succeeded', 15_000, 'the delivery to succeed');
     verify = async () => {
       const response = await service.api(tenant.keys.auditor.key).get('/v1/ledger/verify');
       expect(response.status).toBe(200);
       return response.body;
     };
   });
-  afterAll(() => service.dispose());
+  afterAll(async () => {
+    await service.dispose();
+    await receiver.close();
+  });
 
   /** Stops the service, lets `tamper` edit the ledger file, restarts, and answers what verify says. */
   async function afterTampering(tamper: (ledger: LedgerTamper) => void): Promise<any> {
@@ -339,6 +353,23 @@ describe('GET /v1/ledger/verify on a tampered ledger file', () => {
       original = tamper(ledger, stream);
     });
     expect(result).toMatchObject({ ok: false, stream, revision: String(revision), problem });
+    expect(await afterTampering((ledger) => ledger.restore(original))).toMatchObject({ ok: true });
+  });
+
+  // The heads of event and delivery streams are the ones the events and deliveries views hold.
+  it.each([
+    { what: "altered data in an event stream's only event", which: 'event', revision: 0, problem: 'altered_last', tamper: (l: LedgerTamper, s: string) => l.alterData(s, 0, (data) => (data.data.total = 1200)) },
+    { what: "an event stream's only event deleted", which: 'event', revision: 0, problem: 'missing', tamper: (l: LedgerTamper, s: string) => l.delete(s, 0) },
+    { what: "altered data in a delivery stream's last event", which: 'delivery', revision: 1, problem: 'altered_last', tamper: (l: LedgerTamper, s: string) => l.alterData(s, 1, (data) => (data.attempts = 2)) },
+    { what: "a delivery stream's last event deleted", which: 'delivery', revision: 1, problem: 'missing', tamper: (l: LedgerTamper, s: string) => l.delete(s, 1) },
+    { what: "a delivery stream's first event deleted", which: 'delivery', revision: 0, problem: 'missing', tamper: (l: LedgerTamper, s: string) => l.delete(s, 0) },
+  ])('names the stream and revision for $what, and passes again once it is put back', async ({ which, revision, problem, tamper }) => {
+    const tampered = which === 'event' ? eventStream : deliveryStream;
+    let original!: LedgerRow;
+    const result = await afterTampering((ledger) => {
+      original = tamper(ledger, tampered);
+    });
+    expect(result).toMatchObject({ ok: false, stream: tampered, revision: String(revision), problem });
     expect(await afterTampering((ledger) => ledger.restore(original))).toMatchObject({ ok: true });
   });
 });

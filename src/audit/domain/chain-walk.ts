@@ -1,15 +1,10 @@
-import { eventHash, type HashableEvent } from '../../ledger/hash-chain.js';
+import { eventHash, type HashableEvent, type StreamHead } from '../../ledger/hash-chain.js';
+
+export type { StreamHead };
 
 export interface ChainEvent extends HashableEvent {
   streamName: string;
   revision: bigint;
-}
-
-/** A stream's last event as the service saw it when it was applied: what shows an altered last event. */
-export interface StreamHead {
-  stream: string;
-  revision: bigint;
-  hash: string;
 }
 
 export type ChainProblem =

@@ -1,17 +1,22 @@
 import { Injectable } from '@nestjs/common';
+import { isDeliveryStream } from '../../deliveries/domain/delivery.events.js';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { prepared, type SqlDatabase } from '../../event-store/read-model.database.js';
-import { storedEventHash } from '../../ledger/hash-chain.js';
-import type { StreamHead } from '../domain/chain-walk.js';
+import { isEventStream } from '../../events/domain/event.events.js';
+import { type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
 import { JoiningProjection } from '../joining-projection.js';
+
+/** The key of streams that belong to no tenant (the root's, say). */
+const NO_TENANT = '';
 
 /**
  * Per stream, the revision and hash of its last event as it was when applied. The chain shows an
  * altered or removed event by the one after it; only this shows an altered last event.
+ *
+ * The streams of published events and of deliveries, two for each delivery and nearly all of the
+ * ledger's streams, are not kept here: the events and deliveries views hold each one's revision
+ * and hash in the row they write anyway (`streamHeads`), in the same transaction.
  */
-/** The key of streams that belong to no tenant (the root's, say). */
-const NO_TENANT = '';
-
 @Injectable()
 export class LedgerHeadsProjection extends JoiningProjection {
   readonly name = 'ledger-heads';
@@ -32,6 +37,7 @@ export class LedgerHeadsProjection extends JoiningProjection {
 
   /** Only a stream's last event in the batch makes its head. */
   apply(_db: SqlDatabase, stored: StoredEvent): void {
+    if (isEventStream(stored.streamName) || isDeliveryStream(stored.streamName)) return;
     const tenantId = stored.metadata.tenantId;
     this.heads.set(stored.streamName, {
       tenantId: typeof tenantId === 'string' ? tenantId : null,
@@ -41,6 +47,7 @@ export class LedgerHeadsProjection extends JoiningProjection {
   }
 
   override endBatch(db: SqlDatabase): void {
+    if (this.heads.size === 0) return;
     const upsert = prepared(
       db,
       `INSERT INTO ledger_heads (tenant_id, stream, revision, hash) VALUES (?, ?, ?, ?)
@@ -52,7 +59,7 @@ export class LedgerHeadsProjection extends JoiningProjection {
     this.heads.clear();
   }
 
-  /** The tenant's heads, by stream name: one small entry per stream. */
+  /** The tenant's heads of the streams kept here, by stream name. */
   headsOf(tenantId: string): StreamHead[] {
     const rows = prepared(this.db, 'SELECT stream, revision, hash FROM ledger_heads WHERE tenant_id = ? ORDER BY stream').all(tenantId) as Array<{
       stream: string;

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/event.events.js';
-import { storedEventHash } from '../../ledger/hash-chain.js';
+import { type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { deliveryDecider, DeliveryState } from '../domain/delivery.decider.js';
-import { type AttemptMade, DELIVERY_EVENT_TYPES, DeliveryEvent, Trigger } from '../domain/delivery.events.js';
+import { type AttemptMade, DELIVERY_EVENT_TYPES, DeliveryEvent, deliveryStream, Trigger } from '../domain/delivery.events.js';
 
 export interface DeliveryRow {
   id: string;
@@ -355,6 +355,17 @@ export class DeliveriesProjection extends ReadModelProjection {
       this.db,
       `SELECT ${LOG_COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.seq DESC, d.id DESC LIMIT ?`,
     ).all(...params, limit) as DeliveryLogRow[];
+  }
+
+  /**
+   * The head of each of the tenant's delivery streams that has one (a delivery not yet attempted
+   * has no stream), for /v1/ledger/verify: the row holds its revision and hash for the next append.
+   */
+  streamHeads(tenantId: string): StreamHead[] {
+    const rows = prepared(this.db, 'SELECT id, revision, last_hash FROM deliveries WHERE tenant_id = ? AND revision >= 0 ORDER BY seq, id').all(
+      tenantId,
+    ) as Array<{ id: string; revision: number; last_hash: string }>;
+    return rows.map((row) => ({ stream: deliveryStream(row.id), revision: BigInt(row.revision), hash: row.last_hash }));
   }
 
   logEntry(id: string): DeliveryLogRow | undefined {

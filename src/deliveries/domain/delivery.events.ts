@@ -59,3 +59,4 @@ export const DELIVERY_EVENT_TYPES: ReadonlySet<string> = new Set<DeliveryEvent['
 ]);
 
 export const deliveryStream = (deliveryId: string) => `delivery-${deliveryId}`;
+export const isDeliveryStream = (stream: string) => stream.startsWith('delivery-');

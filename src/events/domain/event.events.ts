@@ -33,6 +33,7 @@ export type DeliveriesAdded = DomainEvent<
 export type EventStreamEvent = EventCreated | DeliveriesAdded;
 
 export const eventStream = (tenantId: string, eventId: string) => `event-${tenantId}.${eventId}`;
+export const isEventStream = (stream: string) => stream.startsWith('event-');
 
 export const TEST_EVENT_TYPE = 'webhook.test';
 /** Operational events hookledger publishes itself (SPEC §8); they never trigger themselves. */

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
+import { type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
 import { ProjectionRunner, READ_MODEL_DB } from '../../projections/projection-runner.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { RecentCache } from '../../shared/recent-cache.js';
 import { payloadJsonOf } from '../domain/event-created-json.js';
-import type { DeliveriesAdded, EventCreated, FanOut } from '../domain/event.events.js';
+import { type DeliveriesAdded, type EventCreated, eventStream, type FanOut } from '../domain/event.events.js';
 
 /** An event as the view holds it: everything but its data, which stays in the ledger. */
 export interface EventRow {
@@ -99,7 +100,7 @@ export class EventsProjection extends ReadModelProjection {
       CREATE TABLE IF NOT EXISTS events (
         tenant_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
         ordering_key TEXT, created_at TEXT NOT NULL, deliveries TEXT NOT NULL, test INTEGER NOT NULL,
-        position TEXT NOT NULL, seq INTEGER NOT NULL,
+        position TEXT NOT NULL, seq INTEGER NOT NULL, revision INTEGER NOT NULL, last_hash TEXT NOT NULL,
         PRIMARY KEY (tenant_id, id)
       );
       CREATE INDEX IF NOT EXISTS events_by_tenant_seq ON events (tenant_id, seq);
@@ -113,8 +114,10 @@ export class EventsProjection extends ReadModelProjection {
         { deliveries: string } | undefined;
       if (!row) return;
       const deliveries = [...(JSON.parse(row.deliveries) as FanOut[]), ...data.deliveries];
-      prepared(db, 'UPDATE events SET deliveries = ? WHERE tenant_id = ? AND id = ?').run(
+      prepared(db, 'UPDATE events SET deliveries = ?, revision = ?, last_hash = ? WHERE tenant_id = ? AND id = ?').run(
         JSON.stringify(deliveries),
+        stored.revision,
+        storedEventHash(stored),
         data.tenantId,
         data.eventId,
       );
@@ -124,8 +127,8 @@ export class EventsProjection extends ReadModelProjection {
     const { data } = stored as unknown as EventCreated;
     prepared(
       db,
-      `INSERT OR IGNORE INTO events (tenant_id, id, type, ordering_key, created_at, deliveries, test, position, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO events (tenant_id, id, type, ordering_key, created_at, deliveries, test, position, seq, revision, last_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       data.tenantId,
       data.eventId,
@@ -136,12 +139,27 @@ export class EventsProjection extends ReadModelProjection {
       data.test ? 1 : 0,
       stored.position.toString(),
       Number(stored.position),
+      stored.revision,
+      storedEventHash(stored),
     );
     // Its deliveries are about to be sent: keep the payload for them (a rolled-back batch is applied again, the same).
     if (data.deliveries.length === 0) return;
     const json = payloadJsonOf(data);
     const payload: EventPayload = { id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: json };
     this.recent.set(`${data.tenantId}/${data.eventId}`, { payload, untaken: data.deliveries.length }, json.length);
+  }
+
+  /**
+   * The head of each of the tenant's event streams (the event's last ledger entry as it was
+   * applied), for /v1/ledger/verify: the view holds it anyway, so the ledger heads need not.
+   */
+  streamHeads(tenantId: string): StreamHead[] {
+    const rows = prepared(this.db, 'SELECT id, revision, last_hash FROM events WHERE tenant_id = ? ORDER BY seq').all(tenantId) as Array<{
+      id: string;
+      revision: number;
+      last_hash: string;
+    }>;
+    return rows.map((row) => ({ stream: eventStream(tenantId, row.id), revision: BigInt(row.revision), hash: row.last_hash }));
   }
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
