@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import { rememberStoredText } from '../ledger/hash-chain.js';
 import {
   AllSubscription,
   AppendResult,
@@ -355,6 +356,9 @@ export class SqliteEventStore implements EventStore {
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
+  const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+  // Kept with the event it was parsed from: its hash is of this text (see `rememberStoredText`).
+  if (typeof metadata === 'object' && metadata !== null) rememberStoredText(metadata, row.data, row.metadata);
   return {
     id: row.id,
     type: row.type,
@@ -362,7 +366,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     revision: BigInt(row.revision),
     position: BigInt(row.position),
     data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
+    metadata,
   };
 }
 

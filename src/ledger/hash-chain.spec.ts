@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventHash, rememberHash, serialisedEventHash, storedEventHash } from './hash-chain.js';
+import { eventHash, rememberHash, rememberStoredText, serialisedEventHash, storedEventHash, storedTextHash } from './hash-chain.js';
 
 /** SPEC §3 as written: sha256 over the JSON of [id, type, data, metadata]. */
 const specified = (id: string, type: string, data: unknown, metadata: unknown) =>
@@ -47,5 +47,31 @@ describe('storedEventHash', () => {
   it('hashes an event whose stored metadata is not an object', () => {
     const foreign = { id: 'e2', type: 'T', data: {}, metadata: null as unknown as Record<string, unknown> };
     expect(storedEventHash(foreign)).toBe(eventHash(foreign));
+  });
+});
+
+describe('storedTextHash', () => {
+  const read = (data: string, metadata: string) => {
+    const event = { id: 'e3', type: 'T', data: JSON.parse(data) as unknown, metadata: JSON.parse(metadata) as Record<string, unknown> };
+    rememberStoredText(event.metadata, data, metadata);
+    return event;
+  };
+
+  it('hashes the text a store read the event from: the event hash, for the JSON the ledger writes', () => {
+    const event = read('{"n":1,"s":"é\\u0000"}', '{"prevHash":null}');
+    expect(storedTextHash(event)).toBe(serialisedEventHash('e3', 'T', '{"n":1,"s":"é\\u0000"}', '{"prevHash":null}'));
+    expect(storedTextHash(event)).toBe(eventHash(event));
+    expect(storedEventHash(event)).toBe(eventHash(event));
+  });
+
+  it('tells text that parses to the same event but differs in a byte', () => {
+    const event = read('{"n": 1}', '{"prevHash":null}');
+    expect(storedTextHash(event)).not.toBe(eventHash(event));
+    expect(storedEventHash(event)).toBe(storedTextHash(event));
+  });
+
+  it('is the event hash when the store gave no text', () => {
+    const event = { id: 'e4', type: 'T', data: { n: 1 }, metadata: { prevHash: null } };
+    expect(storedTextHash(event)).toBe(eventHash(event));
   });
 });

@@ -38,6 +38,29 @@ export function serialisedEventHash(id: string, type: string, dataJson: string, 
 /** Hashes on the metadata object of the event they belong to: they live exactly as long as that event. */
 const known = new ObjectMemo<string>('ledger event hash');
 
+/** The text an event was read back from, on its metadata object: what the store holds. */
+const storedText = new ObjectMemo<{ data: string; metadata: string }>('ledger event text');
+
+/**
+ * A store that keeps each event as the JSON text it was appended with (the embedded one) hands
+ * that text on with the event it parsed from it. The appender hashed exactly that text, so the
+ * hash of an event read back needs no second serialisation of its data and metadata: a rebuild
+ * of the views from the ledger hashes every event once, and the serialisation of each payload
+ * was most of that work.
+ */
+export function rememberStoredText(metadata: object, dataJson: string, metadataJson: string): void {
+  storedText.set(metadata, { data: dataJson, metadata: metadataJson });
+}
+
+/**
+ * The hash of an event as the store holds it: of the stored text when the store gave it (every
+ * byte counts), else of the event's JSON. This is what verification hashes.
+ */
+export function storedTextHash(event: HashableEvent): string {
+  const text = typeof event.metadata === 'object' && event.metadata !== null ? storedText.get(event.metadata) : undefined;
+  return text ? serialisedEventHash(event.id, event.type, text.data, text.metadata) : eventHash(event);
+}
+
 /**
  * An event this process appended a moment ago is hashed again by each projection that applies it.
  * The ledger remembers the hash it appended with on that event's metadata object, which the
@@ -54,7 +77,7 @@ export function storedEventHash(event: HashableEvent): string {
   if (typeof event.metadata !== 'object' || event.metadata === null) return eventHash(event);
   let remembered = known.get(event.metadata);
   if (remembered === undefined) {
-    remembered = eventHash(event);
+    remembered = storedTextHash(event);
     known.set(event.metadata, remembered);
   }
   return remembered;

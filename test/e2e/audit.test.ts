@@ -344,6 +344,8 @@ describe('GET /v1/ledger/verify on a tampered ledger file', () => {
   it.each([
     { what: 'altered data in the middle of a stream', revision: 1, problem: 'altered', tamper: (l: LedgerTamper, s: string) => l.alterData(s, 1, forge) },
     { what: 'an event deleted from the middle of a stream', revision: 2, problem: 'missing', tamper: (l: LedgerTamper, s: string) => l.delete(s, 2) },
+    // Every byte counts, not only what the JSON parses to.
+    { what: "the same data with a space added, in the middle of a stream", revision: 1, problem: 'altered', tamper: (l: LedgerTamper, s: string) => l.rewriteData(s, 1, (text) => text.replace('":', '": ')) },
     // The chain alone cannot show these two: nothing comes after the last event to record its hash.
     { what: "altered data in a stream's last event", revision: 3, problem: 'altered_last', tamper: (l: LedgerTamper, s: string) => l.alterData(s, 3, forge) },
     { what: "a stream's last event deleted", revision: 3, problem: 'missing', tamper: (l: LedgerTamper, s: string) => l.delete(s, 3) },

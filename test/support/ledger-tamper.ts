@@ -24,6 +24,13 @@ export class LedgerTamper {
     return original;
   }
 
+  /** Rewrites an event's stored data text as it is (`change` gets and returns the text). */
+  rewriteData(stream: string, revision: number, change: (text: string) => string): LedgerRow {
+    const original = this.row(stream, revision);
+    this.open((db) => db.prepare('UPDATE events SET data = ? WHERE position = ?').run(change(original.data), original.position));
+    return original;
+  }
+
   delete(stream: string, revision: number): LedgerRow {
     const original = this.row(stream, revision);
     this.open((db) => db.prepare('DELETE FROM events WHERE position = ?').run(original.position));

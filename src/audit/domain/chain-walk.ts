@@ -1,4 +1,4 @@
-import { eventHash, type HashableEvent, type StreamHead } from '../../ledger/hash-chain.js';
+import { type HashableEvent, type StreamHead, storedTextHash } from '../../ledger/hash-chain.js';
 
 export type { StreamHead };
 
@@ -35,8 +35,8 @@ interface Link {
 
 /**
  * Walks a tenant's ledger events in global order and checks every stream's chain: revisions
- * 0, 1, 2… without a gap, a null prevHash first, then each prevHash the hash of the event before.
- * It keeps one small entry per stream, never the events themselves.
+ * 0, 1, 2… without a gap, a null prevHash first, then each prevHash the hash of the event before
+ * (of the text the store holds, where it gives it: a change to any byte shows). It keeps one small entry per stream, never the events themselves.
  */
 export class ChainWalk {
   private readonly links = new Map<string, Link>();
@@ -69,7 +69,7 @@ export class ChainWalk {
         `revision ${event.revision - 1n} does not hash to the prevHash recorded by revision ${event.revision}: one of them was altered`,
       );
     }
-    this.links.set(stream, { next: event.revision + 1n, lastHash: eventHash(event) });
+    this.links.set(stream, { next: event.revision + 1n, lastHash: storedTextHash(event) });
     this.eventCount++;
     return null;
   }

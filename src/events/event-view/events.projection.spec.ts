@@ -28,9 +28,9 @@ function created(eventId: string, fanOut: number, data: unknown = { order: event
   return event;
 }
 
-function projection() {
+function projection(runner = { caughtUp: true }) {
   const { db } = openReadModelDatabase(':memory:');
-  const view = new EventsProjection(db, {} as ProjectionRunner, store);
+  const view = new EventsProjection(db, runner as ProjectionRunner, store);
   view.migrate(db);
   return { db, view };
 }
@@ -47,6 +47,21 @@ describe('events projection', () => {
     expect(retry).not.toBe(taken[0]);
     expect(retry).toEqual(taken[0]);
     expect(await view.payload('ten_1', 'evt_a')).not.toBe(retry);
+  });
+
+  it('keeps no payload while the views catch up with the ledger: each is read from the ledger', async () => {
+    const runner = { caughtUp: false };
+    const { db, view } = projection(runner);
+    view.apply(db, created('evt_c', 2));
+    const first = await view.payload('ten_1', 'evt_c');
+    const second = await view.payload('ten_1', 'evt_c');
+    expect(first).toEqual({ id: 'evt_c', tenantId: 'ten_1', type: 'order.paid', createdAt: '2030-01-01T00:00:00.000Z', dataJson: '{"order":"evt_c","total":12.5}' });
+    expect(second).not.toBe(first);
+    expect(second).toEqual(first);
+    // Caught up: an event just published is kept for its deliveries again.
+    runner.caughtUp = true;
+    view.apply(db, created('evt_d', 2));
+    expect(await view.payload('ten_1', 'evt_d')).toBe(await view.payload('ten_1', 'evt_d'));
   });
 
   it('answers the JSON text of the data, whatever its shape', async () => {

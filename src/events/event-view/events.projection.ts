@@ -89,10 +89,10 @@ export class EventsProjection extends ReadModelProjection {
 
   constructor(
     @Inject(READ_MODEL_DB) db: SqlDatabase,
-    @Inject(ProjectionRunner) runner: ProjectionRunner,
+    @Inject(ProjectionRunner) private readonly projections: ProjectionRunner,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {
-    super(db, runner);
+    super(db, projections);
   }
 
   migrate(db: SqlDatabase): void {
@@ -143,7 +143,9 @@ export class EventsProjection extends ReadModelProjection {
       storedEventHash(stored),
     );
     // Its deliveries are about to be sent: keep the payload for them (a rolled-back batch is applied again, the same).
-    if (data.deliveries.length === 0) return;
+    // Not while the views catch up with the ledger (a start, a rebuild): those deliveries were
+    // mostly made long ago, and the few still due read their payload from the ledger.
+    if (data.deliveries.length === 0 || !this.projections.caughtUp) return;
     const json = payloadJsonOf(data);
     const payload: EventPayload = { id: data.eventId, tenantId: data.tenantId, type: data.type, createdAt: data.createdAt, dataJson: json };
     this.recent.set(`${data.tenantId}/${data.eventId}`, { payload, untaken: data.deliveries.length }, json.length);
