@@ -8,6 +8,18 @@ export interface StreamHead {
   hash: string;
 }
 
+/** A view's row that holds a stream's last revision and hash, keyed by what names its stream. */
+export interface HeadRow {
+  key: string;
+  revision: number;
+  hash: string;
+}
+
+/** The heads a view's rows hold, each stream named from the row's key. */
+export function headsFrom(rows: HeadRow[], streamOf: (key: string) => string): StreamHead[] {
+  return rows.map((row) => ({ stream: streamOf(row.key), revision: BigInt(row.revision), hash: row.hash }));
+}
+
 export interface HashableEvent {
   id: string;
   type: string;

@@ -3,7 +3,7 @@ import { isDeliveryStream } from '../../deliveries/domain/delivery.events.js';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { prepared, type SqlDatabase } from '../../event-store/read-model.database.js';
 import { isEventStream } from '../../events/domain/event.events.js';
-import { type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
+import { type HeadRow, headsFrom, type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
 import { JoiningProjection } from '../joining-projection.js';
 
 /** The key of streams that belong to no tenant (the root's, say). */
@@ -61,11 +61,7 @@ export class LedgerHeadsProjection extends JoiningProjection {
 
   /** The tenant's heads of the streams kept here, by stream name. */
   headsOf(tenantId: string): StreamHead[] {
-    const rows = prepared(this.db, 'SELECT stream, revision, hash FROM ledger_heads WHERE tenant_id = ? ORDER BY stream').all(tenantId) as Array<{
-      stream: string;
-      revision: number;
-      hash: string;
-    }>;
-    return rows.map((row) => ({ stream: row.stream, revision: BigInt(row.revision), hash: row.hash }));
+    const rows = prepared(this.db, 'SELECT stream AS key, revision, hash FROM ledger_heads WHERE tenant_id = ? ORDER BY stream').all(tenantId);
+    return headsFrom(rows as HeadRow[], (stream) => stream);
   }
 }

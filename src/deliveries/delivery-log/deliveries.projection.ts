@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
 import type { DeliveriesAdded, EventCreated, FanOut } from '../../events/domain/event.events.js';
-import { type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
+import { type HeadRow, headsFrom, type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { deliveryDecider, DeliveryState } from '../domain/delivery.decider.js';
 import { type AttemptMade, DELIVERY_EVENT_TYPES, DeliveryEvent, deliveryStream, Trigger } from '../domain/delivery.events.js';
@@ -362,10 +362,8 @@ export class DeliveriesProjection extends ReadModelProjection {
    * has no stream), for /v1/ledger/verify: the row holds its revision and hash for the next append.
    */
   streamHeads(tenantId: string): StreamHead[] {
-    const rows = prepared(this.db, 'SELECT id, revision, last_hash FROM deliveries WHERE tenant_id = ? AND revision >= 0 ORDER BY seq, id').all(
-      tenantId,
-    ) as Array<{ id: string; revision: number; last_hash: string }>;
-    return rows.map((row) => ({ stream: deliveryStream(row.id), revision: BigInt(row.revision), hash: row.last_hash }));
+    const rows = prepared(this.db, 'SELECT id AS key, revision, last_hash AS hash FROM deliveries WHERE tenant_id = ? AND revision >= 0 ORDER BY seq, id');
+    return headsFrom(rows.all(tenantId) as HeadRow[], deliveryStream);
   }
 
   logEntry(id: string): DeliveryLogRow | undefined {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '../../event-store/event-store.port.js';
 import { type SqlDatabase, prepared } from '../../event-store/read-model.database.js';
-import { type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
+import { type HeadRow, headsFrom, type StreamHead, storedEventHash } from '../../ledger/hash-chain.js';
 import { ProjectionRunner, READ_MODEL_DB } from '../../projections/projection-runner.js';
 import { ReadModelProjection } from '../../projections/read-model-projection.js';
 import { RecentCache } from '../../shared/recent-cache.js';
@@ -156,12 +156,8 @@ export class EventsProjection extends ReadModelProjection {
    * applied), for /v1/ledger/verify: the view holds it anyway, so the ledger heads need not.
    */
   streamHeads(tenantId: string): StreamHead[] {
-    const rows = prepared(this.db, 'SELECT id, revision, last_hash FROM events WHERE tenant_id = ? ORDER BY seq').all(tenantId) as Array<{
-      id: string;
-      revision: number;
-      last_hash: string;
-    }>;
-    return rows.map((row) => ({ stream: eventStream(tenantId, row.id), revision: BigInt(row.revision), hash: row.last_hash }));
+    const rows = prepared(this.db, 'SELECT id AS key, revision, last_hash AS hash FROM events WHERE tenant_id = ? ORDER BY seq').all(tenantId);
+    return headsFrom(rows as HeadRow[], (eventId) => eventStream(tenantId, eventId));
   }
 
   /** Newest first; `before` is the seq of the last row of the previous page. */
