@@ -50,6 +50,22 @@ let serviceRuns = 0;
  * with a free port. Its stdout (one JSON log line per request at the default level) goes to a file,
  * as it would in production, so a slow reader never blocks it. Peak RSS is sampled while it runs.
  */
+/**
+ * `BENCH_SERVICE_ENV="HOOKLEDGER_MAX_IN_FLIGHT=2048 HOOKLEDGER_…=…"`: service settings for an
+ * experiment, given to every service run. Only `HOOKLEDGER_*` names; figures taken with them are
+ * not the benchmark's.
+ */
+function serviceSettings(spec = '') {
+  const settings = {};
+  for (const pair of spec.split(/\s+/).filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const name = at > 0 ? pair.slice(0, at) : '';
+    if (!name.startsWith('HOOKLEDGER_')) throw new Error(`BENCH_SERVICE_ENV: "${pair}" is not HOOKLEDGER_NAME=value`);
+    settings[name] = pair.slice(at + 1);
+  }
+  return settings;
+}
+
 export class ServiceProcess {
   constructor({ dataDir, logDir, label, env = {}, nodeArgs = [] }) {
     this.dataDir = dataDir;
@@ -74,6 +90,7 @@ export class ServiceProcess {
       HOOKLEDGER_ALLOW_INSECURE_URLS: 'true',
       HOOKLEDGER_ALLOWED_NETWORKS: '127.0.0.1/32',
       ...(process.env.BENCH_LOG_LEVEL ? { HOOKLEDGER_LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
+      ...serviceSettings(process.env.BENCH_SERVICE_ENV),
       ...this.extraEnv,
     };
   }
