@@ -46,11 +46,6 @@ export function readMemory(pid) {
 let serviceRuns = 0;
 
 /**
- * The built service as a child on a data directory, exactly as a user starts it, on 127.0.0.1
- * with a free port. Its stdout (one JSON log line per request at the default level) goes to a file,
- * as it would in production, so a slow reader never blocks it. Peak RSS is sampled while it runs.
- */
-/**
  * `BENCH_SERVICE_ENV="HOOKLEDGER_MAX_IN_FLIGHT=2048 HOOKLEDGER_…=…"`: service settings for an
  * experiment, given to every service run. Only `HOOKLEDGER_*` names; figures taken with them are
  * not the benchmark's.
@@ -66,6 +61,11 @@ function serviceSettings(spec = '') {
   return settings;
 }
 
+/**
+ * The built service as a child on a data directory, exactly as a user starts it, on 127.0.0.1
+ * with a free port. Its stdout (one JSON log line per request at the default level) goes to a file,
+ * as it would in production, so a slow reader never blocks it. Peak RSS is sampled while it runs.
+ */
 export class ServiceProcess {
   constructor({ dataDir, logDir, label, env = {}, nodeArgs = [] }) {
     this.dataDir = dataDir;

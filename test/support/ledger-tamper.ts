@@ -17,11 +17,11 @@ export class LedgerTamper {
 
   /** Rewrites an event's data (parsed, changed by `change`, serialised again). */
   alterData(stream: string, revision: number, change: (data: any) => void): LedgerRow {
-    const original = this.row(stream, revision);
-    const data = JSON.parse(original.data);
-    change(data);
-    this.open((db) => db.prepare('UPDATE events SET data = ? WHERE position = ?').run(JSON.stringify(data), original.position));
-    return original;
+    return this.rewriteData(stream, revision, (text) => {
+      const data = JSON.parse(text);
+      change(data);
+      return JSON.stringify(data);
+    });
   }
 
   /** Rewrites an event's stored data text as it is (`change` gets and returns the text). */

@@ -36,7 +36,8 @@ interface Link {
 /**
  * Walks a tenant's ledger events in global order and checks every stream's chain: revisions
  * 0, 1, 2… without a gap, a null prevHash first, then each prevHash the hash of the event before
- * (of the text the store holds, where it gives it: a change to any byte shows). It keeps one small entry per stream, never the events themselves.
+ * (of the text the store holds, where it gives it: a change to any byte shows). It keeps one small
+ * entry per stream, never the events themselves.
  */
 export class ChainWalk {
   private readonly links = new Map<string, Link>();
