@@ -21,6 +21,7 @@ import {
 import {
   AllSubscription,
   AppendResult,
+  CommitTiming,
   EventStore,
   EventStoreUnavailableError,
   EventToAppend,
@@ -50,18 +51,26 @@ const GRPC_UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 14 /* UNAVAIL
 export class EsdbEventStore implements EventStore {
   readonly name = 'esdb';
   private readonly client: EventStoreDBClient;
+  private readonly commitListeners: Array<(commit: CommitTiming) => void> = [];
 
   constructor(options: EsdbEventStoreOptions) {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
   }
 
+  onCommit(listener: (commit: CommitTiming) => void): void {
+    this.commitListeners.push(listener);
+  }
+
   async append(stream: string, events: EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     try {
+      const started = performance.now();
       const result = await this.client.appendToStream(
         stream,
         events.map(({ id, type, data, metadata }) => jsonEvent({ id, type, data: data as JSONType, metadata })),
         { expectedRevision: toClientRevision(expectedRevision) },
       );
+      const seconds = (performance.now() - started) / 1000;
+      for (const listener of this.commitListeners) listener({ seconds, appends: 1 });
       // A repeated (idempotent) append may come back without a position: read the original's.
       const position = result.position?.commit ?? (await this.positionOf(stream, result.nextExpectedRevision));
       return { nextRevision: result.nextExpectedRevision, position };

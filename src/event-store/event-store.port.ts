@@ -63,10 +63,21 @@ export interface AllSubscription extends AsyncIterable<StoredEvent> {
   close(): Promise<void>;
 }
 
+/** One durable write as the store made it, for metrics: how long it took and how many appends it held. */
+export interface CommitTiming {
+  seconds: number;
+  appends: number;
+}
+
 export interface EventStore {
   /** Human name used in logs and test output (`sqlite`, `esdb`). */
   readonly name: string;
   append(stream: string, events: EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * Calls `listener` after each durable write that succeeded: the embedded store's group commit
+   * (its transaction, the fsync included, timed on the writer thread), an EventStoreDB append call.
+   */
+  onCommit(listener: (commit: CommitTiming) => void): void;
   /** Events of one stream; a stream that does not exist yields nothing. */
   readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<StoredEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent>;

@@ -16,7 +16,10 @@ export type WriteOutcome =
 
 type WriterRequest = { kind: 'commit'; items: WriteItem[] } | { kind: 'probe' };
 
-export type WriteReply = { ok: true; outcomes: WriteOutcome[] } | { ok: false; message: string; code: string | null };
+export type WriteReply =
+  /** `seconds`: the transaction, its commit and fsync included, as the writer thread timed it. */
+  | { ok: true; outcomes: WriteOutcome[]; seconds: number }
+  | { ok: false; message: string; code: string | null };
 
 /** WAL written between two automatic checkpoints, of the ledger and of the read models (SQLite's default: 1000 pages of 4 KiB). */
 export const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
@@ -169,7 +172,9 @@ function writerThread(require: NodeJS.Require): void {
     let reply: WriteReply;
     try {
       connection ??= open();
-      reply = request.kind === 'commit' ? { ok: true, outcomes: connection.commit(request.items) } : { ok: true, outcomes: (connection.probe(), []) };
+      const started = performance.now();
+      const outcomes = request.kind === 'commit' ? connection.commit(request.items) : (connection.probe(), []);
+      reply = { ok: true, outcomes, seconds: (performance.now() - started) / 1000 };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       reply = { ok: false, message: (error as Error).message, code: typeof code === 'string' ? code : null };

@@ -4,6 +4,7 @@ import { rememberStoredText } from '../ledger/hash-chain.js';
 import {
   AllSubscription,
   AppendResult,
+  CommitTiming,
   EventStore,
   EventStoreUnavailableError,
   EventToAppend,
@@ -85,6 +86,7 @@ export class SqliteEventStore implements EventStore {
   private drained: (() => void) | null = null;
   /** `ping`s waiting to probe the writer after a failed commit. */
   private probes: Array<(reply: WriteReply) => void> = [];
+  private readonly commitListeners: Array<(commit: CommitTiming) => void> = [];
 
   constructor(options: SqliteEventStoreOptions) {
     this.db = new Database(options.file);
@@ -136,6 +138,10 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  onCommit(listener: (commit: CommitTiming) => void): void {
+    this.commitListeners.push(listener);
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled || this.committing || (this.queue.length === 0 && this.probes.length === 0)) return;
     this.flushScheduled = true;
@@ -164,6 +170,9 @@ export class SqliteEventStore implements EventStore {
       for (const item of batch) item.reject(failure);
     } else {
       this.lastWriteError = null;
+      // Appends refused for their expected revision were part of the transaction but wrote nothing.
+      const appends = reply.outcomes.reduce((n, outcome) => (outcome.ok ? n + 1 : n), 0);
+      if (appends > 0) for (const listener of this.commitListeners) listener({ seconds: reply.seconds, appends });
       batch.forEach((item, i) => this.settle(item, reply.outcomes[i]!));
       this.trimTail();
       this.appended.emit('appended');

@@ -32,6 +32,20 @@ describe('operations and the HTTP contract', () => {
     expect(metrics.body).toContain('hookledger_process_resident_memory_bytes');
   });
 
+  it('times the ledger\'s durable writes and counts the appends they held', async () => {
+    const read = async () => {
+      const body = (await service.api('').get('/metrics')).body as string;
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1]);
+      return { commits: value('hookledger_ledger_commit_seconds_count'), appends: value('hookledger_ledger_committed_appends_total') };
+    };
+    const before = await read();
+    expect(before.commits).toBeGreaterThan(0);
+    expect((await service.api(acme.keys.admin.key).post('/v1/api-keys', { name: 'metrics', role: 'auditor' })).status).toBe(201);
+    const after = await read();
+    expect(after.commits).toBeGreaterThan(before.commits);
+    expect(after.appends - before.appends).toBeGreaterThanOrEqual(after.commits - before.commits);
+  });
+
   it('documents every route in the OpenAPI document and serves the UI', async () => {
     const doc = await service.api('').get('/docs-json');
     expect(doc.status).toBe(200);

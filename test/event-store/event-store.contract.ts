@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CommitTiming,
   EventStore,
   EventToAppend,
   StoredEvent,
@@ -48,6 +49,20 @@ export function eventStoreContract(target: ContractTarget): void {
     afterAll(async () => {
       await store?.close();
       await target.teardown?.();
+    });
+
+    it('reports each durable write with its duration and the appends it held, and none for a refused append', async () => {
+      const commits: CommitTiming[] = [];
+      store.onCommit((commit) => commits.push(commit));
+      const s = stream();
+      await store.append(s, [event('A'), event('B')], 'no_stream');
+      await store.append(stream(), [event('C')], 'no_stream');
+      await expect(store.append(s, [event('D')], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      expect(commits.reduce((n, c) => n + c.appends, 0)).toBe(2);
+      for (const { seconds } of commits) {
+        expect(seconds).toBeGreaterThan(0);
+        expect(seconds).toBeLessThan(60);
+      }
     });
 
     it('appends to a new stream with no_stream and reads it back in order', async () => {

@@ -50,6 +50,21 @@ describe('the SQLite writer thread', () => {
     }
   });
 
+  it('reports a group commit once, with every append it held, timed on the writer thread', async () => {
+    const store = new SqliteEventStore({ file: join(dir, 'timed.db'), synchronous: 'full' });
+    try {
+      const commits: Array<{ seconds: number; appends: number }> = [];
+      store.onCommit((commit) => commits.push(commit));
+      // Appended in one turn of the event loop: one transaction.
+      await Promise.all(Array.from({ length: 5 }, (_, i) => store.append(`timed-${i}`, [event()], 'no_stream')));
+      expect(commits).toHaveLength(1);
+      expect(commits[0]!.appends).toBe(5);
+      expect(commits[0]!.seconds).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('commits what was appended before close', async () => {
     const store = new SqliteEventStore({ file: join(dir, 'closing.db'), synchronous: 'full' });
     const appends = Array.from({ length: 50 }, (_, i) => store.append(`closing-${i}`, [event()], 'no_stream'));
