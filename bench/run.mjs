@@ -394,6 +394,8 @@ function report() {
   if (half) {
     add(`(4) publish→receiver, open loop ${Math.round(r.latency.halfMax.targetRate)}/s (half max) p50`, half.p50, 'ms');
     add(`(4) publish→receiver, open loop half max p99`, half.p99, 'ms', `<= ${TARGETS.p99AtHalfMaxMs}`, verdict(half.p99, TARGETS.p99AtHalfMaxMs, false));
+    const commits = r.latency.halfMax.ledgerCommits;
+    if (commits) add(`(4)   its ledger commits: p50 / p99 / max at most; over ${commits.slowerThanMs} ms`, `${commits.p50AtMostMs} / ${commits.p99AtMostMs} / ${commits.maxAtMostMs ?? '>2500'}; ${commits.slower} of ${commits.commits}`, 'ms');
     add(`(4)   delivered at half max (offered ${Math.round(r.latency.halfMax.targetRate)}/s)`, Math.round(r.latency.halfMax.deliveriesPerSecond), 'deliveries/s');
   }
   const full = r.latency.max?.latencyMs ?? null;
@@ -407,6 +409,10 @@ function report() {
     add('(5) store, 1 event per append, sequential', Math.round(r.store.single.eventsPerSecond), 'appends/s');
     add('(5) store, 1 event per append, 64 concurrent', Math.round(r.store.singleConcurrent.eventsPerSecond), 'appends/s');
     add('(5) store, 100 events per append, sequential', Math.round(r.store.hundred.eventsPerSecond), 'events/s', `>= ${TARGETS.store100PerAppendEventsPerSecond}`, verdict(r.store.hundred.eventsPerSecond, TARGETS.store100PerAppendEventsPerSecond));
+    if (r.store.sqliteAlone) {
+      add('(5)   bound: SQLite alone, same rows, 100 per transaction', Math.round(r.store.sqliteAlone.eventsPerSecond), 'events/s');
+      add('(5)   store ÷ bound', round(r.store.hundred.eventsPerSecond / r.store.sqliteAlone.eventsPerSecond, 2), '');
+    }
   }
   if (r.scale) {
     const s = r.scale;

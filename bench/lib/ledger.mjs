@@ -210,8 +210,9 @@ export async function storeBenchmark(dir, { seconds, synchronous = 'full', log =
     log(`  store ${label}: ${Math.round(result.eventsPerSecond)} events/s (${Math.round(result.appendsPerSecond)} appends/s)`);
     return result;
   }
+  let results;
   try {
-    return {
+    results = {
       synchronous,
       single: await measure('1 event per append, one at a time', { perAppend: 1, concurrency: 1 }),
       singleConcurrent: await measure('1 event per append, 64 concurrent (group commit)', { perAppend: 1, concurrency: 64 }),
@@ -219,5 +220,45 @@ export async function storeBenchmark(dir, { seconds, synchronous = 'full', log =
     };
   } finally {
     await store.close();
+  }
+  const rows = Array.from({ length: 100 }, () => {
+    const e = event();
+    return { type: e.type, data: JSON.stringify(e.data), metadata: JSON.stringify(e.metadata) };
+  });
+  results.sqliteAlone = await sqliteAlone(join(dir, 'alone.db'), { seconds, synchronous, rows, log });
+  return results;
+}
+
+/**
+ * The bound the disk and SQLite set on the store's 100-per-append figure: the same rows (serialised
+ * beforehand), 100 per transaction, inserted one transaction after another on this thread, into a
+ * file with the store's own schema, page size, journal and durability. No worker, no queue, no
+ * serialising: what is left between this and the store's figure is the store's own cost.
+ */
+async function sqliteAlone(file, { seconds, synchronous, rows, log }) {
+  const { SqliteEventStore } = await dist('event-store/sqlite.event-store.js');
+  const { WAL_CHECKPOINT_BYTES } = await dist('event-store/sqlite-writer.js');
+  await new SqliteEventStore({ file, synchronous }).close();
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / db.pragma('page_size', { simple: true })))}`);
+    const last = db.prepare('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1');
+    const insert = db.prepare('INSERT INTO events (stream, revision, id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
+    const append = db.transaction((stream) => {
+      last.get(stream);
+      rows.forEach((row, revision) => insert.run(stream, revision, randomUUID(), row.type, row.data, row.metadata));
+    });
+    const started = performance.now();
+    const endAt = started + seconds * 1000;
+    let appends = 0;
+    while (performance.now() < endAt) append(`event-alone.${String(appends++).padStart(26, '0')}`);
+    const elapsed = (performance.now() - started) / 1000;
+    const result = { label: `SQLite alone, ${rows.length} rows per transaction`, perAppend: rows.length, appends, events: appends * rows.length, seconds: elapsed, appendsPerSecond: appends / elapsed, eventsPerSecond: (appends * rows.length) / elapsed };
+    log(`  store bound, ${result.label}: ${Math.round(result.eventsPerSecond)} events/s (${Math.round(result.appendsPerSecond)} transactions/s)`);
+    return result;
+  } finally {
+    db.close();
   }
 }

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, Pool, request } from 'undici';
 import { deliveryOutcomes, ledgerStats } from './ledger.mjs';
+import { commitsBetween, ledgerCommits } from './metrics.mjs';
 import { cpuMeter } from './processes.mjs';
 import { eventData, latencySummary, randomSecret, signStandard, sleep, waitUntil, wall } from './util.mjs';
 
@@ -56,6 +57,7 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
   const headers = { authorization: `Bearer ${publisherKey}`, 'content-type': 'application/json' };
   const path = batch === 1 ? '/v1/events' : '/v1/events/batch';
   const p0 = ledgerStats(service.dataDir).maxPosition;
+  const commitsBefore = await ledgerCommits(service);
   const base = (await receiver.stats()).count;
   if (recordLatency) await receiver.record(true);
   const sendTimes = recordLatency ? new Map() : null;
@@ -166,6 +168,7 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
   );
   const cpuCores = cpu();
   const received = (await receiver.stats()).count - base;
+  const ledgerCommitsInPhase = commitsBetween(commitsBefore, await ledgerCommits(service));
 
   let latency = null;
   if (recordLatency) {
@@ -217,6 +220,7 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
     drainSeconds: (receivedAt - publishEnd) / 1000,
     deliveriesPerSecond: windowSeconds ? outcomes.succeeded / windowSeconds : null,
     latencyMs: latency,
+    ledgerCommits: ledgerCommitsInPhase,
     lateSends,
     cpuCores,
     lastError,
@@ -224,6 +228,7 @@ export async function publishPhase({ label, service, receiver, publisherKey, eve
   log?.(
     `  ${label}: ${Math.round(result.deliveriesPerSecond ?? 0)} deliveries/s (${outcomes.succeeded} in ${windowSeconds?.toFixed(1)} s; published ${Math.round(result.publishedPerSecond)} events/s` +
       (latency ? `; latency p50 ${latency.p50} ms p99 ${latency.p99} ms` : '') +
+      (ledgerCommitsInPhase ? `; ledger commits ${ledgerCommitsInPhase.commits} of ${ledgerCommitsInPhase.appendsPerCommit} appends, p50 <= ${ledgerCommitsInPhase.p50AtMostMs} ms p99 <= ${ledgerCommitsInPhase.p99AtMostMs} ms max <= ${ledgerCommitsInPhase.maxAtMostMs ?? '>2500'} ms, ${ledgerCommitsInPhase.slower} over ${ledgerCommitsInPhase.slowerThanMs} ms` : '') +
       `; CPU cores service ${cpuCores.service} receiver ${cpuCores.receiver} harness ${cpuCores.harness} other ${cpuCores.other}` +
       (outcomes.failed || outcomes.retries || failedRequests || rejected ? `; failed ${outcomes.failed} retries ${outcomes.retries} failed requests ${failedRequests} rejected ${rejected}` : '') +
       ')',
