@@ -249,6 +249,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
         this.logger.error({ msg: 'attempt failed to record; it will be retried', deliveryId: delivery.id, error: error.message });
         // Hold it a moment so a store outage does not turn into a tight loop of sends.
         await new Promise((resolve) => setTimeout(resolve, 1000));
+        // It left the lane's candidates when it started, and may have been the last the view held for it.
+        this.reread(subscription.id);
       })
       .finally(() => {
         this.inFlight.delete(delivery.id);
