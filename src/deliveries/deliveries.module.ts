@@ -6,10 +6,16 @@ import { SubscriptionsModule } from '../subscriptions/subscriptions.module.js';
 import { DeliveriesProjection } from './delivery-log/deliveries.projection.js';
 import { AttemptRunner, USER_AGENT } from './dispatch/attempt-runner.js';
 import { DeliveryScheduler } from './dispatch/delivery-scheduler.js';
-import { HttpSender } from './dispatch/http-sender.js';
+import { SendingThread } from './dispatch/sending-thread.js';
 import { OperationalEventsReactor } from './operational-events/operational-events.reactor.js';
 import { DeliveriesHttpController } from './deliveries.http.controller.js';
 import { ReplayDeliveryHandler } from './replay-delivery/replay-delivery.handler.js';
+
+/**
+ * A request that waited this long behind its lane's others is built and signed again rather than
+ * sent with a signature that old (receivers commonly accept five minutes either way).
+ */
+const STALE_AFTER_MS = 1_000;
 
 @Module({
   imports: [CqrsModule, EventsModule, SubscriptionsModule],
@@ -21,15 +27,15 @@ import { ReplayDeliveryHandler } from './replay-delivery/replay-delivery.handler
     DeliveryScheduler,
     OperationalEventsReactor,
     {
-      provide: HttpSender,
+      provide: SendingThread,
       inject: [CONFIG],
-      useFactory: (config: Config) => new HttpSender({ allowedNetworks: config.allowedNetworks, userAgent: USER_AGENT }),
+      useFactory: (config: Config) => new SendingThread({ allowedNetworks: config.allowedNetworks, userAgent: USER_AGENT, staleAfterMs: STALE_AFTER_MS }),
     },
   ],
   exports: [DeliveriesProjection],
 })
 export class DeliveriesModule implements OnApplicationShutdown {
-  constructor(private readonly sender: HttpSender) {}
+  constructor(private readonly sender: SendingThread) {}
 
   /** The scheduler has already waited out the grace period: whatever still runs is cut off. */
   async onApplicationShutdown(): Promise<void> {

@@ -49,6 +49,24 @@ describe('delivery lifecycle', () => {
     expect(r.received.filter((q) => !isTestEvent(q)).map((q) => JSON.parse(q.body).data.n)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('a pause stops what waits to be sent: the attempt at the receiver ends, the rest go out on resume, in publish order', async () => {
+    // The first event is answered after 600 ms; the next ones wait behind it on the sending thread (one at a time), which
+    // would send them the moment it is answered had the pause not withdrawn them (and within their 1 s staleness bound).
+    const { r, sub, type } = await setUp((req) => (!isTestEvent(req) && JSON.parse(req.body).data.n === 0 ? { status: 204, delayMs: 600 } : { status: 204 }), {
+      maxConcurrency: 1,
+    });
+    const first = await publisher.post('/v1/events', { type, data: { n: 0 } });
+    for (let n = 1; n < 4; n++) await publisher.post('/v1/events', { type, data: { n } });
+    await r.waitFor(2);
+    expect((await operator.post(`/v1/subscriptions/${sub.id}/pause`)).status).toBe(200);
+    await eventually(() => streamOf(first.body.deliveries[0].id).some((e) => e.type === 'DeliverySucceeded'), 10_000, 'the first attempt recorded');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more may arrive while paused
+    expect(r.received.filter((q) => !isTestEvent(q)).map((q) => JSON.parse(q.body).data.n)).toEqual([0]);
+    await operator.post(`/v1/subscriptions/${sub.id}/resume`);
+    await r.waitFor(5);
+    expect(r.received.filter((q) => !isTestEvent(q)).map((q) => JSON.parse(q.body).data.n)).toEqual([0, 1, 2, 3]);
+  });
+
   it('cancels pending retries at once when the subscription is deleted, each with a DeliveryCancelled record', async () => {
     const { r, sub, type } = await setUp((req) => ({ status: isTestEvent(req) ? 204 : 503 }), { retryPolicy: { schedule: ['0s', '1h'] } });
     const published = await publisher.post('/v1/events', { type, data: {} });

@@ -11,8 +11,9 @@ import { DeliveryCommand, deliveryDecider } from '../domain/delivery.decider.js'
 import { AttemptRecord, DeliveryEvent, deliveryStream } from '../domain/delivery.events.js';
 import { AttemptOutcome, classifyError, classifyResponse, nextAttemptDelay, retryAfterMs } from '../domain/retry-policy.js';
 import type { DeliveryRow } from '../delivery-log/deliveries.projection.js';
-import { HttpSender, SendResult } from './http-sender.js';
-import { buildWebhookRequest, webhookBodyOf } from './webhook-request.js';
+import type { SendResult } from './http-sender.js';
+import { SendingThread } from './sending-thread.js';
+import { buildWebhookRequest, OutgoingRequest, webhookBodyOf } from './webhook-request.js';
 
 export const USER_AGENT = `hookledger/${VERSION}`;
 
@@ -20,6 +21,8 @@ export interface Appended {
   events: DeliveryEvent[];
   /** Where the ledger put them; null when nothing was appended. */
   position: bigint | null;
+  /** The request was never sent (see `SendingThread.withdraw`): nothing was attempted, the delivery is due as before. */
+  withdrawn?: true;
 }
 
 /**
@@ -38,28 +41,34 @@ export class AttemptRunner {
     private readonly subscriptions: SubscriptionsProjection,
     private readonly subscriptionStore: SubscriptionStore,
     private readonly secretBox: SecretBox,
-    private readonly sender: HttpSender,
+    private readonly sender: SendingThread,
   ) {}
 
-  /** `onSent` is called once the receiver has answered (or failed), before the attempt is recorded. */
+  /**
+   * `onSent` is called once the receiver has answered (or failed), before the attempt is recorded,
+   * or once the request was withdrawn unsent.
+   */
   async run(delivery: DeliveryRow, subscription: SubscriptionRow, onSent: () => void = () => undefined): Promise<Appended> {
-    const event = await this.events.payload(delivery.tenantId, delivery.eventId);
-    if (!event) throw new Error(`event ${delivery.eventId} of delivery ${delivery.id} is missing from the events view`);
+    // Its place in the lane is taken now, in the order the scheduler starts attempts; the payload may take longer to read than the next one's.
+    const place = this.sender.reserve(subscription.id);
     const { config } = subscription;
-    const started = new Date();
-    const secrets = this.subscriptions
-      .signingSecrets(subscription.id, started.toISOString())
-      .map((s) => ({ id: s.id, secret: this.open(s.id, s.sealed) }));
-    const body = webhookBodyOf(event, config.payload);
-    const request = buildWebhookRequest(event, body, config, secrets, Math.floor(started.getTime() / 1000), USER_AGENT);
-    const result = await this.sender.send({ url: request.url, headers: request.headers, body: request.body, timeoutMs: config.timeoutMs });
+    let request: OutgoingRequest;
+    try {
+      request = await this.build(delivery, subscription);
+    } catch (error) {
+      this.sender.abandon(place);
+      throw error;
+    }
+    const result = await this.sender.send(place, { url: request.url, headers: request.headers, body: request.body, timeoutMs: config.timeoutMs, concurrency: config.maxConcurrency });
     onSent();
+    if (result.kind === 'withdrawn') return { events: [], position: null, withdrawn: true };
 
     const { outcome, error } = classify(result, config.retryPolicy.retryAllFailures);
     const attempt: AttemptRecord = {
       attempt: delivery.state.attempts + 1,
       trigger: delivery.trigger,
-      startedAt: started.toISOString(),
+      // When it went out; the signature's timestamp is when it was signed, up to a queue's wait before.
+      startedAt: new Date(result.startedAt).toISOString(),
       request: request.record,
       response: result.kind === 'response' ? { status: result.status, headers: result.headers, body: result.body } : null,
       error,
@@ -80,6 +89,20 @@ export class AttemptRunner {
     const appended = await this.decide(delivery, command);
     if (result.kind === 'response' && result.status === 410 && appended.events.length > 0) await this.disableGone(delivery);
     return appended;
+  }
+
+  private async build(delivery: DeliveryRow, subscription: SubscriptionRow): Promise<OutgoingRequest> {
+    const event = await this.events.payload(delivery.tenantId, delivery.eventId);
+    if (!event) throw new Error(`event ${delivery.eventId} of delivery ${delivery.id} is missing from the events view`);
+    const { config } = subscription;
+    const now = new Date();
+    const secrets = this.subscriptions.signingSecrets(subscription.id, now.toISOString()).map((s) => ({ id: s.id, secret: this.open(s.id, s.sealed) }));
+    return buildWebhookRequest(event, webhookBodyOf(event, config.payload), config, secrets, Math.floor(now.getTime() / 1000), USER_AGENT);
+  }
+
+  /** Attempts of this subscription (every one: null) handed to the sending thread and not yet sent are withdrawn. */
+  withdraw(subscriptionId: string | null): void {
+    this.sender.withdraw(subscriptionId);
   }
 
   cancel(delivery: DeliveryRow, reason: string): Promise<Appended> {

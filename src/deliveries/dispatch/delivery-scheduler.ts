@@ -20,8 +20,28 @@ const INVALIDATES_CANDIDATES: ReadonlySet<string> = new Set([
   'DeliveryCancelled',
   'ReplayRequested',
 ]);
+/** Changes after which the attempts a subscription has queued on the sending thread, built before them, must not go out. */
+const WITHDRAWS_QUEUED: ReadonlySet<string> = new Set([
+  'SubscriptionUpdated',
+  'SubscriptionPaused',
+  'SubscriptionDisabled',
+  'SubscriptionDeleted',
+  'SubscriptionSecretRotated',
+]);
+/**
+ * Per slot of a subscription's concurrency, how many more attempts the sending thread holds queued,
+ * so that a slot is refilled the moment the receiver answers. Not for a rate-limited subscription
+ * (each start takes a token when it is handed over) nor a key-ordered one (the next of a key waits
+ * for the end of the one before).
+ */
+const QUEUED_PER_SLOT = 2;
 /** Outcomes of an attempt: they make nothing new due, except the next of a key in a key-ordered lane. */
 const ENDS_ATTEMPT: ReadonlySet<string> = new Set(['AttemptMade', 'DeliverySucceeded', 'DeliveryFailed']);
+
+function handedOver(subscription: SubscriptionRow): number {
+  const { maxConcurrency, rateLimitPerSecond, ordering } = subscription.config;
+  return rateLimitPerSecond === null && ordering !== 'key' ? maxConcurrency * (1 + QUEUED_PER_SLOT) : maxConcurrency;
+}
 
 /**
  * Fires what is due. The ledger's `RetryScheduled` events are the record; the deliveries view is
@@ -58,6 +78,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private healthTimer: NodeJS.Timeout | null = null;
   private started = false;
   private stopping = false;
+  private orphansScheduled = false;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -101,6 +122,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       if (data.deliveries) for (const d of data.deliveries) this.reread(d.subscriptionId);
       else if (data.subscriptionId) {
         if (INVALIDATES_CANDIDATES.has(stored.type)) this.candidates.delete(data.subscriptionId);
+        if (WITHDRAWS_QUEUED.has(stored.type)) this.attempts.withdraw(data.subscriptionId);
         if (!ENDS_ATTEMPT.has(stored.type) || this.subscriptions.find(data.subscriptionId)?.config.ordering === 'key') {
           this.reread(data.subscriptionId);
         }
@@ -179,7 +201,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     const busy = this.perSubscription.get(id) ?? 0;
-    let free = Math.min(subscription.config.maxConcurrency - busy, this.config.maxInFlight - this.inFlight.size);
+    let free = Math.min(handedOver(subscription) - busy, this.config.maxInFlight - this.inFlight.size);
     if (free <= 0) return;
     // The lane's own list holds nothing in flight: a candidate leaves it when it starts, and a list
     // read from the view leaves out what is taken. It is not copied per call (it is up to a few
@@ -218,9 +240,10 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * The subscription's slot is held while the receiver is busy with the request; the global one
+   * The subscription's slot is held while the request is queued or at the receiver; the global one
    * until the attempt is recorded. Until the view holds what was appended, the row still looks due:
-   * the append is remembered so the next pump skips it.
+   * the append is remembered so the next pump skips it. A withdrawn request was never sent: its lane
+   * reads the view again, and a subscription that is gone has its open deliveries cancelled.
    */
   private start(delivery: DeliveryRow, subscription: SubscriptionRow): void {
     this.perSubscription.set(subscription.id, (this.perSubscription.get(subscription.id) ?? 0) + 1);
@@ -236,7 +259,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     };
     const run = this.attempts
       .run(delivery, subscription, releaseSlot)
-      .then(({ position }) => {
+      .then(({ position, withdrawn }) => {
+        if (withdrawn) return this.withdrawn(subscription.id);
         if (position === null || position <= this.runner.checkpoint) return;
         const known = this.appended.get(delivery.id);
         if (known) known.position = position > known.position ? position : known.position;
@@ -258,6 +282,18 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
         this.wake();
       });
     this.inFlight.set(delivery.id, run);
+  }
+
+  private withdrawn(subscriptionId: string): void {
+    this.reread(subscriptionId);
+    const status = this.subscriptions.find(subscriptionId)?.status;
+    if ((status === 'disabled' || status === 'deleted') && !this.orphansScheduled) {
+      this.orphansScheduled = true;
+      setImmediate(() => {
+        this.orphansScheduled = false;
+        this.cancelOrphans();
+      });
+    }
   }
 
   /** A fixed one-second window per subscription; a refused delivery is looked at again next second. */
@@ -332,6 +368,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.healthTimer) clearInterval(this.healthTimer);
+    this.attempts.withdraw(null);
     if (this.inFlight.size === 0) return;
     this.logger.log({ msg: 'waiting for attempts in flight', count: this.inFlight.size });
     await Promise.race([Promise.allSettled([...this.inFlight.values()]), new Promise((r) => setTimeout(r, this.config.shutdownGraceMs))]);

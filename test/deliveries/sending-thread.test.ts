@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SendAnswer, SendingThread as SendingThreadType } from '../../src/deliveries/dispatch/sending-thread.js';
+
+// The thread runs a built module (`node:worker_threads` cannot load TypeScript): the class under test is the build's.
+const built = '../../dist/deliveries/dispatch/sending-thread.js';
+const { SendingThread } = (await import(built)) as { SendingThread: typeof SendingThreadType };
+
+/** A receiver on 127.0.0.1 that answers each request when told to (or after `delayMs`), and counts what it holds per path. */
+class HoldingReceiver {
+  readonly arrived: string[] = [];
+  readonly mostAtOnce = new Map<string, number>();
+  private readonly open = new Map<string, number>();
+  private held: Array<() => void> = [];
+  private server!: Server;
+  url = '';
+
+  constructor(private readonly delayMs: number | null) {}
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      this.arrived.push(`${path} ${body}`);
+      const open = (this.open.get(path) ?? 0) + 1;
+      this.open.set(path, open);
+      this.mostAtOnce.set(path, Math.max(open, this.mostAtOnce.get(path) ?? 0));
+      const answer = () => {
+        this.open.set(path, this.open.get(path)! - 1);
+        res.writeHead(204).end();
+      };
+      if (this.delayMs === null) this.held.push(answer);
+      else setTimeout(answer, this.delayMs);
+    });
+  }
+
+  async until(count: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (this.arrived.length < count) {
+      if (Date.now() > deadline) throw new Error(`${count} requests expected, ${this.arrived.length} arrived`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  releaseAll(): void {
+    const held = this.held;
+    this.held = [];
+    for (const answer of held) answer();
+  }
+
+  async close(): Promise<void> {
+    this.releaseAll();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+const OPTIONS = { allowedNetworks: ['127.0.0.1/32'], userAgent: 'hookledger/test', staleAfterMs: 60_000 };
+
+describe('the sending thread', () => {
+  const threads: SendingThreadType[] = [];
+  const receivers: HoldingReceiver[] = [];
+  const thread = (options = OPTIONS) => {
+    const made = new SendingThread(options);
+    threads.push(made);
+    return made;
+  };
+  const receiver = async (delayMs: number | null) => {
+    const made = await new HoldingReceiver(delayMs).start();
+    receivers.push(made);
+    return made;
+  };
+  const request = (url: string, concurrency: number, body: string) => ({ url, headers: { 'content-type': 'application/json' }, body, timeoutMs: 5_000, concurrency });
+  const send = (sending: SendingThreadType, url: string, lane: string, concurrency: number, body: string) =>
+    sending.send(sending.reserve(lane), request(url, concurrency, body));
+
+  afterEach(async () => {
+    for (const made of threads.splice(0)) await made.destroy();
+    for (const made of receivers.splice(0)) await made.close();
+  });
+
+  it('holds no more of a lane at the receiver than its concurrency, sends the rest in order, and lanes do not share slots', async () => {
+    const slow = await receiver(100);
+    const sending = thread();
+    const started = Date.now();
+    const answers = await Promise.all([
+      ...['1', '2', '3', '4', '5'].map((body) => send(sending, `${slow.url}/a`, 'a', 2, body)),
+      ...['1', '2'].map((body) => send(sending, `${slow.url}/b`, 'b', 1, body)),
+    ]);
+    expect(answers.map((answer) => (answer.kind === 'response' ? answer.status : answer.kind))).toEqual([204, 204, 204, 204, 204, 204, 204]);
+    expect(slow.mostAtOnce.get('/a')).toBe(2);
+    expect(slow.mostAtOnce.get('/b')).toBe(1);
+    expect(slow.arrived.filter((line) => line.startsWith('/a'))).toEqual(['/a 1', '/a 2', '/a 3', '/a 4', '/a 5']);
+    // Each answer says when its request went out: the fifth of lane a waited for two rounds before it.
+    const times = answers.map((answer) => (answer.kind === 'withdrawn' ? 0 : answer.startedAt));
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(started);
+    expect(times[4]! - times[0]!).toBeGreaterThanOrEqual(190);
+  });
+
+  it('hands a lane\'s requests over in the order their places were taken, whatever order they were built in; a place given up holds nothing back', async () => {
+    const slow = await receiver(50);
+    const sending = thread();
+    const [first, given, second, third] = ['first', 'given up', 'second', 'third'].map(() => sending.reserve('a'));
+    const answers = [sending.send(third!, request(slow.url, 1, 'third')), sending.send(second!, request(slow.url, 1, 'second'))];
+    sending.abandon(given!);
+    answers.push(sending.send(first!, request(slow.url, 1, 'first')));
+    expect((await Promise.all(answers)).map((answer) => answer.kind)).toEqual(['response', 'response', 'response']);
+    expect(slow.arrived).toEqual(['/ first', '/ second', '/ third']);
+  });
+
+  it('withdraws the requests of a lane that are not at the receiver yet: they are answered `withdrawn` and never sent', async () => {
+    const holding = await receiver(null);
+    const sending = thread();
+    const first = send(sending, holding.url, 'a', 1, 'first');
+    const queued = [send(sending, holding.url, 'a', 1, 'second'), send(sending, holding.url, 'a', 1, 'third')];
+    const otherLane = send(sending, holding.url, 'b', 1, 'other');
+    await holding.until(2);
+    sending.withdraw('a');
+    expect(await Promise.all(queued)).toEqual([{ kind: 'withdrawn' }, { kind: 'withdrawn' }]);
+    holding.releaseAll();
+    expect((await first).kind).toBe('response');
+    expect((await otherLane).kind).toBe('response');
+    // The lane's queue is first in, first out: had the withdrawn two still been in it, they would go out before this one.
+    const after = send(sending, holding.url, 'a', 1, 'after');
+    await holding.until(3);
+    holding.releaseAll();
+    expect((await after).kind).toBe('response');
+    expect(holding.arrived.map((line) => line.split(' ')[1]).sort()).toEqual(['after', 'first', 'other']);
+  });
+
+  it('withdraws a request that waited behind its lane longer than its signature should be old', async () => {
+    const slow = await receiver(300);
+    const sending = thread({ ...OPTIONS, staleAfterMs: 100 });
+    const [first, second] = await Promise.all([send(sending, slow.url, 'a', 1, 'first'), send(sending, slow.url, 'a', 1, 'second')]);
+    expect(first.kind).toBe('response');
+    expect(second).toEqual({ kind: 'withdrawn' });
+    expect(slow.arrived).toEqual(['/ first']);
+  });
+
+  it('answers what it held `withdrawn` when the thread stops, and a new thread takes the next request', async () => {
+    const holding = await receiver(null);
+    const sending = thread();
+    const lost = send(sending, holding.url, 'a', 1, 'lost');
+    await holding.until(1);
+    await (sending as unknown as { worker: Worker }).worker.terminate();
+    expect(await lost).toEqual<SendAnswer>({ kind: 'withdrawn' });
+    const fresh = await receiver(0);
+    const answer = await send(sending, fresh.url, 'a', 1, 'next');
+    expect(answer.kind === 'response' && answer.status).toBe(204);
+  });
+});
