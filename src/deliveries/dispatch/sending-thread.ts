@@ -138,7 +138,11 @@ export class SendingThread {
 
   private start(): Worker {
     const { allowedNetworks, userAgent, staleAfterMs } = this.options;
-    const worker = new Worker(new URL('./sending-thread.worker.js', import.meta.url), { workerData: { allowedNetworks, userAgent, staleAfterMs } });
+    const worker = new Worker(new URL('./sending-thread.worker.js', import.meta.url), {
+      workerData: { allowedNetworks, userAgent, staleAfterMs },
+      // What it holds lives for one exchange: a small young generation keeps the thread's footprint down.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     worker.on('message', (answers: Array<[number, SendAnswer]>) => {
       for (const [seq, answer] of answers) this.answer(seq, answer);
     });
