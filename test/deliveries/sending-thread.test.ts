@@ -158,4 +158,14 @@ describe('the sending thread', () => {
     const answer = await send(sending, fresh.url, 'a', 1, 'next');
     expect(answer.kind === 'response' && answer.status).toBe(204);
   });
+
+  it('answers `withdrawn` for a request whose place was taken before it was destroyed, and sends nothing more', async () => {
+    const fresh = await receiver(0);
+    const sending = thread();
+    const place = sending.reserve('a');
+    await sending.destroy();
+    expect(await sending.send(place, request(fresh.url, 1, 'late'))).toEqual({ kind: 'withdrawn' });
+    expect(await send(sending, fresh.url, 'a', 1, 'after')).toEqual({ kind: 'withdrawn' });
+    expect(fresh.arrived).toEqual([]);
+  });
 });

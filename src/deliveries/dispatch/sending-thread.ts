@@ -58,6 +58,7 @@ export class SendingThread {
   private outbox: QueuedSend[] = [];
   private posting = false;
   private readonly lanes = new Map<string, LaneOrder>();
+  private destroyed = false;
 
   constructor(private readonly options: SendingThreadOptions) {}
 
@@ -105,7 +106,11 @@ export class SendingThread {
 
   private fill(place: LanePlace, item: QueuedSend | null): void {
     const order = this.lanes.get(place.lane);
-    if (!order) return;
+    // Its place went with `destroy` (a build that ended after shutdown): it is not sent, and its caller is answered.
+    if (!order || this.destroyed) {
+      if (item) this.answer(item.seq, WITHDRAWN);
+      return;
+    }
     order.ready.set(place.order, item);
     while (order.ready.has(order.next)) {
       const ready = order.ready.get(order.next)!;
@@ -121,6 +126,7 @@ export class SendingThread {
   async destroy(): Promise<void> {
     const worker = this.worker;
     this.worker = null;
+    this.destroyed = true;
     this.withdrawAll();
     this.lanes.clear();
     if (worker) await worker.terminate();
