@@ -16,6 +16,20 @@ export interface EventToAppend {
   json?: { data: string; metadata: string };
 }
 
+/**
+ * An event whose hash-chain link the store writes in (see `EventStore.appendLinked`): its metadata's
+ * last field, `prevHash`, is the hash of the event before it in the stream.
+ */
+export interface UnlinkedEvent {
+  id: string;
+  type: string;
+  data: unknown;
+  /** Its `prevHash` (the last key) is set by the store, before anything else sees the event. */
+  metadata: Record<string, unknown>;
+  /** `data` serialised, and the metadata's JSON up to its `prevHash` field: `{"actor":…,"occurredAt":"…"`. */
+  json: { data: string; metadataHead: string };
+}
+
 export interface StoredEvent {
   id: string;
   type: string;
@@ -73,6 +87,14 @@ export interface EventStore {
   /** Human name used in logs and test output (`sqlite`, `esdb`). */
   readonly name: string;
   append(stream: string, events: EventToAppend[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /**
+   * Appends events and links them into the stream's hash chain (`linkedMetadataJson` and
+   * `serialisedEventHash`, SPEC §3), the first to `prevHash`: a store that can do this off the
+   * caller's thread offers it (the embedded one, on its writer thread); for the others the ledger
+   * links them itself and calls `append`. Once appended, each event's metadata object holds its
+   * `prevHash` and its own hash is remembered (`rememberHash`).
+   */
+  appendLinked?(stream: string, events: UnlinkedEvent[], expectedRevision: ExpectedRevision, prevHash: string | null): Promise<AppendResult>;
   /**
    * Calls `listener` after each durable write that succeeded: the embedded store's group commit
    * (its transaction, the fsync included, timed on the writer thread), an EventStoreDB append call.

@@ -6,12 +6,20 @@ export interface WriteItem {
   stream: string;
   /** `any`, `no_stream` or a revision in decimal. */
   expected: string;
+  /**
+   * When a string or null, the thread links the events into the hash chain, the first to this
+   * hash: each event's `metadata` is then the head of its JSON (`linkedMetadataJson`).
+   */
+  linkTo?: string | null;
   events: Array<{ id: string; type: string; data: string; metadata: string }>;
 }
 
 export type WriteOutcome =
-  /** `first` is the position of the first written event (they are consecutive); null when nothing was written. */
-  | { ok: true; nextRevision: number; position: number; first: number | null }
+  /**
+   * `first` is the position of the first written event (they are consecutive); null when nothing was
+   * written. `hashes`: of the written events, when the thread linked them.
+   */
+  | { ok: true; nextRevision: number; position: number; first: number | null; hashes?: string[] }
   | { ok: false; actual: number | 'no_stream' };
 
 type WriterRequest = { kind: 'commit'; items: WriteItem[] } | { kind: 'probe' };
@@ -106,7 +114,24 @@ export class SqliteWriterThread {
  */
 function writerThread(require: NodeJS.Require): void {
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { hash } = require('node:crypto') as typeof import('node:crypto');
   const Database = require(workerData.driver as string) as typeof import('better-sqlite3');
+
+  /**
+   * Writes each event's link into its metadata and returns the events' hashes: `linkedMetadataJson`
+   * and `serialisedEventHash` of the ledger's hash chain, restated here because this program cannot
+   * import (the store's tests compare the two).
+   */
+  const link = (item: WriteItem, prevHash: string | null): string[] => {
+    const hashes: string[] = [];
+    let prev = prevHash;
+    for (const event of item.events) {
+      event.metadata = `${event.metadata},"prevHash":${prev === null ? 'null' : `"${prev}"`}}`;
+      prev = hash('sha256', `[${JSON.stringify(event.id)},${JSON.stringify(event.type)},${event.data},${event.metadata}]`, 'hex');
+      hashes.push(prev);
+    }
+    return hashes;
+  };
 
   const open = () => {
     const db = new Database(workerData.file as string);
@@ -148,6 +173,7 @@ function writerThread(require: NodeJS.Require): void {
         if (again) return again;
         if (!matches) return { ok: false, actual: last ?? 'no_stream' };
       }
+      const hashes = item.linkTo === undefined ? undefined : link(item, item.linkTo);
       let revision = last ?? -1;
       let first: number | null = null;
       let position = -1;
@@ -156,7 +182,7 @@ function writerThread(require: NodeJS.Require): void {
         position = Number(insert.run(item.stream, revision, event.id, event.type, event.data, event.metadata).lastInsertRowid);
         first ??= position;
       }
-      return { ok: true, nextRevision: revision, position, first };
+      return hashes ? { ok: true, nextRevision: revision, position, first, hashes } : { ok: true, nextRevision: revision, position, first };
     };
 
     return {

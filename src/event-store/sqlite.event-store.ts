@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { rememberStoredText } from '../ledger/hash-chain.js';
+import { rememberHash, rememberStoredText } from '../ledger/hash-chain.js';
 import {
   AllSubscription,
   AppendResult,
@@ -13,6 +13,7 @@ import {
   ReadStreamOptions,
   StoredEvent,
   SubscribeToAllOptions,
+  UnlinkedEvent,
   WrongExpectedRevisionError,
 } from './event-store.port.js';
 import { SqliteWriterThread, WriteItem, WriteOutcome, WriteReply } from './sqlite-writer.js';
@@ -39,8 +40,10 @@ interface EventRow {
 
 interface PendingAppend {
   stream: string;
-  events: EventToAppend[];
+  events: EventToAppend[] | UnlinkedEvent[];
   expected: ExpectedRevision;
+  /** Set for `appendLinked`: the hash the first event links to. */
+  linkTo?: string | null;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
@@ -138,6 +141,15 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
+  /** The chain's hashes are computed on the writer thread, with the rows: none on this one. */
+  appendLinked(stream: string, events: UnlinkedEvent[], expectedRevision: ExpectedRevision, prevHash: string | null): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('event store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ stream, events, expected: expectedRevision, linkTo: prevHash, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
   onCommit(listener: (commit: CommitTiming) => void): void {
     this.commitListeners.push(listener);
   }
@@ -197,6 +209,16 @@ export class SqliteEventStore implements EventStore {
       const actual = outcome.actual === 'no_stream' ? 'no_stream' : BigInt(outcome.actual);
       item.reject(new WrongExpectedRevisionError(item.stream, item.expected, actual));
       return;
+    }
+    if (outcome.hashes) {
+      // Before anything sees the events: their metadata as stored, and their hashes for the views.
+      let prev = item.linkTo ?? null;
+      outcome.hashes.forEach((hash, i) => {
+        const metadata = item.events[i]!.metadata;
+        metadata.prevHash = prev;
+        rememberHash(metadata, hash);
+        prev = hash;
+      });
     }
     if (outcome.first !== null) {
       const firstRevision = BigInt(outcome.nextRevision - item.events.length + 1);
@@ -380,10 +402,15 @@ function toStoredEvent(row: EventRow): StoredEvent {
 }
 
 function toWriteItem(item: PendingAppend): WriteItem {
+  const expected = typeof item.expected === 'bigint' ? item.expected.toString() : item.expected;
+  if (item.linkTo !== undefined) {
+    const events = (item.events as UnlinkedEvent[]).map((e) => ({ id: e.id, type: e.type, data: e.json.data, metadata: e.json.metadataHead }));
+    return { stream: item.stream, expected, linkTo: item.linkTo, events };
+  }
   return {
     stream: item.stream,
-    expected: typeof item.expected === 'bigint' ? item.expected.toString() : item.expected,
-    events: item.events.map((e) => ({
+    expected,
+    events: (item.events as EventToAppend[]).map((e) => ({
       id: e.id,
       type: e.type,
       data: e.json?.data ?? JSON.stringify(e.data),

@@ -47,6 +47,19 @@ export function serialisedEventHash(id: string, type: string, dataJson: string, 
   return hash('sha256', `[${JSON.stringify(id)},${JSON.stringify(type)},${dataJson},${metadataJson}]`, 'hex');
 }
 
+/**
+ * An event's metadata JSON with its link written in: `head` is the JSON of the metadata up to its
+ * last field, `prevHash` (the JSON of the whole with `,"prevHash":null}` cut off), so the text is
+ * what `JSON.stringify` gives for the metadata with that `prevHash`. The embedded store's writer
+ * thread computes the same (see `SqliteWriterThread`; a test holds the two together).
+ */
+export function linkedMetadataJson(head: string, prevHash: string | null): string {
+  return `${head},"prevHash":${prevHash === null ? 'null' : `"${prevHash}"`}}`;
+}
+
+/** What `linkedMetadataJson` puts back after a head. */
+export const UNLINKED_TAIL = ',"prevHash":null}';
+
 /** Hashes on the metadata object of the event they belong to: they live exactly as long as that event. */
 const known = new ObjectMemo<string>('ledger event hash');
 

@@ -7,9 +7,10 @@ import {
   EventStore,
   EventToAppend,
   StoredEvent,
+  UnlinkedEvent,
   WrongExpectedRevisionError,
 } from '../event-store/event-store.port.js';
-import { rememberHash, serialisedEventHash, storedEventHash } from './hash-chain.js';
+import { linkedMetadataJson, rememberHash, serialisedEventHash, storedEventHash, UNLINKED_TAIL } from './hash-chain.js';
 import { CommandContext, LedgerMetadata } from './ledger-context.js';
 
 export interface LoadedStream<State> {
@@ -85,25 +86,45 @@ export class Ledger {
     lastHash: string | null,
     context: CommandContext,
   ): Promise<AppendResult> {
+    if (this.store.appendLinked) return this.store.appendLinked(stream, this.unlinked(events, context), expected, lastHash);
     return this.store.append(stream, this.chain(events, lastHash, context), expected);
   }
 
+  /**
+   * The events with their metadata, for a store that links the chain itself: everything but the
+   * hashes, which it computes where it writes (the embedded store's writer thread, off this one).
+   */
+  unlinked(events: LedgerEvent[], context: CommandContext): UnlinkedEvent[] {
+    const metadata: LedgerMetadata = {
+      actor: context.actor,
+      correlationId: context.correlationId,
+      tenantId: context.tenantId ?? null,
+      occurredAt: context.now.toISOString(),
+      prevHash: null,
+    };
+    // The same for every event of the append but its link: serialised once.
+    const text = JSON.stringify(metadata);
+    const metadataHead = text.slice(0, text.length - UNLINKED_TAIL.length);
+    return events.map((event) => ({
+      id: randomUUID(),
+      type: event.type,
+      data: event.data,
+      metadata: { ...metadata } as unknown as Record<string, unknown>,
+      // Data that JSON cannot hold is null, as in an array.
+      json: { data: event.dataJson ?? JSON.stringify(event.data) ?? 'null', metadataHead },
+    }));
+  }
+
+  /** The events linked into the chain on this thread, for a store that does not link them itself. */
   chain(events: LedgerEvent[], lastHash: string | null, context: CommandContext): EventToAppend[] {
     let prevHash = lastHash;
-    return events.map((event) => {
-      const metadata: LedgerMetadata = {
-        actor: context.actor,
-        correlationId: context.correlationId,
-        tenantId: context.tenantId ?? null,
-        occurredAt: context.now.toISOString(),
-        prevHash,
-      };
-      const id = randomUUID();
-      // Serialised once: for the hash and for the store. Data that JSON cannot hold is null, as in an array.
-      const json = { data: event.dataJson ?? JSON.stringify(event.data) ?? 'null', metadata: JSON.stringify(metadata) };
-      prevHash = serialisedEventHash(id, event.type, json.data, json.metadata);
+    return this.unlinked(events, context).map(({ id, type, data, metadata, json }) => {
+      // Serialised once: for the hash and for the store.
+      const linked = { data: json.data, metadata: linkedMetadataJson(json.metadataHead, prevHash) };
+      metadata.prevHash = prevHash;
+      prevHash = serialisedEventHash(id, type, linked.data, linked.metadata);
       rememberHash(metadata, prevHash);
-      return { id, type: event.type, data: event.data, metadata: metadata as unknown as Record<string, unknown>, json };
+      return { id, type, data, metadata, json: linked };
     });
   }
 }
