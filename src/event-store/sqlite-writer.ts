@@ -182,7 +182,7 @@ function writerThread(require: NodeJS.Require): void {
         position = Number(insert.run(item.stream, revision, event.id, event.type, event.data, event.metadata).lastInsertRowid);
         first ??= position;
       }
-      return hashes ? { ok: true, nextRevision: revision, position, first, hashes } : { ok: true, nextRevision: revision, position, first };
+      return { ok: true, nextRevision: revision, position, first, hashes };
     };
 
     return {

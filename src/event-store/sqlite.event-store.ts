@@ -38,15 +38,16 @@ interface EventRow {
   metadata: string;
 }
 
-interface PendingAppend {
+type PendingAppend = {
   stream: string;
-  events: EventToAppend[] | UnlinkedEvent[];
   expected: ExpectedRevision;
-  /** Set for `appendLinked`: the hash the first event links to. */
-  linkTo?: string | null;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
-}
+} & (
+  | { events: EventToAppend[]; linkTo?: undefined }
+  /** `appendLinked`: `linkTo` is the hash the first event links to. */
+  | { events: UnlinkedEvent[]; linkTo: string | null }
+);
 
 const PAGE = 1000;
 /** The tail never holds more than this, however far behind a subscriber is (it reads the file). */
@@ -404,13 +405,13 @@ function toStoredEvent(row: EventRow): StoredEvent {
 function toWriteItem(item: PendingAppend): WriteItem {
   const expected = typeof item.expected === 'bigint' ? item.expected.toString() : item.expected;
   if (item.linkTo !== undefined) {
-    const events = (item.events as UnlinkedEvent[]).map((e) => ({ id: e.id, type: e.type, data: e.json.data, metadata: e.json.metadataHead }));
+    const events = item.events.map((e) => ({ id: e.id, type: e.type, data: e.json.data, metadata: e.json.metadataHead }));
     return { stream: item.stream, expected, linkTo: item.linkTo, events };
   }
   return {
     stream: item.stream,
     expected,
-    events: (item.events as EventToAppend[]).map((e) => ({
+    events: item.events.map((e) => ({
       id: e.id,
       type: e.type,
       data: e.json?.data ?? JSON.stringify(e.data),

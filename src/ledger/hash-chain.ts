@@ -57,8 +57,8 @@ export function linkedMetadataJson(head: string, prevHash: string | null): strin
   return `${head},"prevHash":${prevHash === null ? 'null' : `"${prevHash}"`}}`;
 }
 
-/** What `linkedMetadataJson` puts back after a head. */
-export const UNLINKED_TAIL = ',"prevHash":null}';
+/** What `linkedMetadataJson` puts back after a head for a first event: cut off to make the head. */
+export const UNLINKED_TAIL = linkedMetadataJson('', null);
 
 /** Hashes on the metadata object of the event they belong to: they live exactly as long as that event. */
 const known = new ObjectMemo<string>('ledger event hash');

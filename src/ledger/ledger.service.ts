@@ -94,7 +94,7 @@ export class Ledger {
    * The events with their metadata, for a store that links the chain itself: everything but the
    * hashes, which it computes where it writes (the embedded store's writer thread, off this one).
    */
-  unlinked(events: LedgerEvent[], context: CommandContext): UnlinkedEvent[] {
+  private unlinked(events: LedgerEvent[], context: CommandContext): UnlinkedEvent[] {
     const metadata: LedgerMetadata = {
       actor: context.actor,
       correlationId: context.correlationId,
