@@ -16,4 +16,4 @@ COPY package.json ./
 RUN mkdir -p /var/lib/hookledger && chown node:node /var/lib/hookledger
 USER node
 EXPOSE 3000
-CMD ["node", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=32", "dist/main.js"]

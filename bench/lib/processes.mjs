@@ -3,7 +3,7 @@
 import { fork, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { sleep, waitUntil } from './util.mjs';
 
@@ -99,7 +99,9 @@ export class ServiceProcess {
   async start(timeoutMs = 60_000) {
     const out = openSync(this.logFile, 'a');
     this.spawnedAt = performance.now();
-    const child = spawn(process.execPath, [...this.nodeArgs, 'dist/main.js'], {
+    // Started as it ships: with the service's own node options (`npm start`, the Dockerfile) first.
+    const { SERVICE_NODE_FLAGS } = await import(pathToFileURL(join(ROOT, 'dist/shared/runtime/node-flags.js')).href);
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...this.nodeArgs, 'dist/main.js'], {
       cwd: ROOT,
       env: this.env(),
       stdio: ['ignore', out, 'pipe'],

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../../src/shared/runtime/node-flags.js';
 
 export const ROOT_KEY = 'test-root-key-0123456789abcdefghijklmnop';
 
@@ -51,7 +52,7 @@ export class Service {
   async startProcess(): Promise<void> {
     this.stdout = '';
     this.stderr = '';
-    const child = spawn(process.execPath, ['dist/main.js'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'dist/main.js'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     this.url = await new Promise<string>((resolve, reject) => {
