@@ -6,10 +6,8 @@
  *
  * - Semi-spaces of 32 MB instead of 16: the main thread allocates ~200 MB/s at full load
  *   (requests, events, attempts), and what is alive at a scavenge is mostly the same few MB of
- *   work in progress whenever it runs, so half as many scavenges copy about half as much. Measured
- *   on the benchmark's 2-core machine, (2b): the main thread's collector time 2.6–2.7 s → 1.7–1.8 s
- *   in 20 s, with peak RSS unchanged (the old space grows less between full collections to make up
- *   for it; see README, Performance).
+ *   work in progress whenever it runs, so half as many scavenges copy about half as much. The old
+ *   space is collected sooner to pay for the memory (`garbage-collector.ts`, where the figures are).
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'] as const;
 
