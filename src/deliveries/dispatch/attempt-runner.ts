@@ -12,7 +12,7 @@ import { AttemptRecord, DeliveryEvent, deliveryStream } from '../domain/delivery
 import { AttemptOutcome, classifyError, classifyResponse, nextAttemptDelay, retryAfterMs } from '../domain/retry-policy.js';
 import type { DeliveryRow } from '../delivery-log/deliveries.projection.js';
 import type { SendResult } from './http-sender.js';
-import { SendingThread } from './sending-thread.js';
+import { type SendAnswer, SendingThread } from './sending-thread.js';
 import { buildWebhookRequest, OutgoingRequest, webhookBodyOf } from './webhook-request.js';
 
 export const USER_AGENT = `hookledger/${VERSION}`;
@@ -45,10 +45,10 @@ export class AttemptRunner {
   ) {}
 
   /**
-   * `onSent` is called once the receiver has answered (or failed), before the attempt is recorded,
-   * or once the request was withdrawn unsent.
+   * `onSent` is called with the answer once the receiver has answered (or failed), before the
+   * attempt is recorded, or once the request was withdrawn unsent.
    */
-  async run(delivery: DeliveryRow, subscription: SubscriptionRow, onSent: () => void = () => undefined): Promise<Appended> {
+  async run(delivery: DeliveryRow, subscription: SubscriptionRow, onSent: (answer: SendAnswer) => void = () => undefined): Promise<Appended> {
     // Its place in the lane is taken now, in the order the scheduler starts attempts; the payload may take longer to read than the next one's.
     const place = this.sender.reserve(subscription.id);
     const { config } = subscription;
@@ -60,7 +60,7 @@ export class AttemptRunner {
       throw error;
     }
     const result = await this.sender.send(place, { url: request.url, headers: request.headers, body: request.body, timeoutMs: config.timeoutMs, concurrency: config.maxConcurrency });
-    onSent();
+    onSent(result);
     if (result.kind === 'withdrawn') return { events: [], position: null, withdrawn: true };
 
     const { outcome, error } = classify(result, config.retryPolicy.retryAllFailures);

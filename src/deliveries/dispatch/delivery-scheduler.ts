@@ -6,6 +6,8 @@ import { SubscriptionStore } from '../../subscriptions/subscription-store.js';
 import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
 import { DeliveriesProjection, DeliveryRow, fannedOut } from '../delivery-log/deliveries.projection.js';
 import { AttemptRunner } from './attempt-runner.js';
+import { laneDepth, nextPace, queueShare } from './lane-depth.js';
+import type { SendAnswer } from './sending-thread.js';
 
 const MAX_TIMER_MS = 60_000;
 /** Due ids a lane reads past its free slots: a refill from memory for this many starts. */
@@ -28,23 +30,8 @@ const WITHDRAWS_QUEUED: ReadonlySet<string> = new Set([
   'SubscriptionDeleted',
   'SubscriptionSecretRotated',
 ]);
-/**
- * Per slot of a subscription's concurrency, how many more attempts the sending thread holds queued,
- * so that a slot is refilled the moment the receiver answers. Not for a rate-limited subscription
- * (each start takes a token when it is handed over) nor a key-ordered one (the next of a key waits
- * for the end of the one before). Two: with one, about half the answers found nothing queued behind
- * them and their slot waited for the main thread (with two, under a quarter); three gained no more.
- * Two once took the fan-out's peak RSS past 400 MB; with the thread's 8 MB young generation it stays
- * under (README, Performance).
- */
-const QUEUED_PER_SLOT = 2;
 /** Outcomes of an attempt: they make nothing new due, except the next of a key in a key-ordered lane. */
 const ENDS_ATTEMPT: ReadonlySet<string> = new Set(['AttemptMade', 'DeliverySucceeded', 'DeliveryFailed']);
-
-function handedOver(subscription: SubscriptionRow): number {
-  const { maxConcurrency, rateLimitPerSecond, ordering } = subscription.config;
-  return rateLimitPerSecond === null && ordering !== 'key' ? maxConcurrency * (1 + QUEUED_PER_SLOT) : maxConcurrency;
-}
 
 /**
  * Fires what is due. The ledger's `RetryScheduled` events are the record; the deliveries view is
@@ -61,6 +48,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   /** How many of those each subscription has: the rows its lane will find still due in the view. */
   private readonly appendedPerSubscription = new Map<string, number>();
   private readonly perSubscription = new Map<string, number>();
+  /** Per subscription, how long its receiver takes to answer (smoothed, ms): it sizes the lane's queue on the sending thread. */
+  private readonly pace = new Map<string, number>();
   private readonly rateWindows = new Map<string, { second: number; count: number }>();
   private pumpScheduled = false;
   private readonly lanes = new Set<string>();
@@ -125,7 +114,11 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       if (data.deliveries) for (const d of data.deliveries) this.reread(d.subscriptionId);
       else if (data.subscriptionId) {
         if (INVALIDATES_CANDIDATES.has(stored.type)) this.candidates.delete(data.subscriptionId);
-        if (WITHDRAWS_QUEUED.has(stored.type)) this.attempts.withdraw(data.subscriptionId);
+        if (WITHDRAWS_QUEUED.has(stored.type)) {
+          this.attempts.withdraw(data.subscriptionId);
+          // It may answer from another address now, or not at all: its pace is learnt again.
+          this.pace.delete(data.subscriptionId);
+        }
         if (!ENDS_ATTEMPT.has(stored.type) || this.subscriptions.find(data.subscriptionId)?.config.ordering === 'key') {
           this.reread(data.subscriptionId);
         }
@@ -204,7 +197,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     const busy = this.perSubscription.get(id) ?? 0;
-    let free = Math.min(handedOver(subscription) - busy, this.config.maxInFlight - this.inFlight.size);
+    let free = Math.min(this.handedOver(subscription) - busy, this.config.maxInFlight - this.inFlight.size);
     if (free <= 0) return;
     // The lane's own list holds nothing in flight: a candidate leaves it when it starts, and a list
     // read from the view leaves out what is taken. It is not copied per call (it is up to a few
@@ -237,6 +230,12 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  private handedOver(subscription: SubscriptionRow): number {
+    const { maxConcurrency, rateLimitPerSecond, ordering } = subscription.config;
+    const queues = rateLimitPerSecond === null && ordering !== 'key';
+    return laneDepth({ maxConcurrency, queues }, this.pace.get(subscription.id) ?? null, queueShare(this.config.maxInFlight, this.lanes.size));
+  }
+
   /** In flight, or its attempt appended and not yet in the view (which still shows it as due). */
   private taken(deliveryId: string): boolean {
     return this.inFlight.has(deliveryId) || this.appended.has(deliveryId);
@@ -251,9 +250,10 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private start(delivery: DeliveryRow, subscription: SubscriptionRow): void {
     this.perSubscription.set(subscription.id, (this.perSubscription.get(subscription.id) ?? 0) + 1);
     let slotHeld = true;
-    const releaseSlot = () => {
+    const releaseSlot = (answer?: SendAnswer) => {
       if (!slotHeld) return;
       slotHeld = false;
+      if (answer && answer.kind !== 'withdrawn') this.pace.set(subscription.id, nextPace(this.pace.get(subscription.id) ?? null, answer.durationMs));
       const left = (this.perSubscription.get(subscription.id) ?? 1) - 1;
       if (left > 0) this.perSubscription.set(subscription.id, left);
       else this.perSubscription.delete(subscription.id);

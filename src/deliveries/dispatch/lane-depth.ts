@@ -1,0 +1,44 @@
+/**
+ * How many of a subscription's attempts the sending thread may hold at once: the ones at the
+ * receiver (`maxConcurrency`) and the ones queued behind them, which start the moment a slot frees,
+ * without waiting for the main thread. The queue is sized by time, not count: enough to keep the
+ * slots busy for `COVER_MS` at the pace the receiver answers, because that is how long the main
+ * thread may be busy with something else (a batch of publishes, a view's batch, a collection)
+ * before it hands over more. A fast receiver gets a deep queue; a slow one a short queue, so that
+ * a queued request never waits long enough to be withdrawn as stale and built again.
+ */
+
+/** The main-thread turn the queue must outlast. With two queued per slot (about 2 ms of 0.9 ms answers at ten slots) about a quarter of the answers found the queue empty in the batched benchmark; covering 20 ms, about one in sixteen. */
+export const COVER_MS = 20;
+/** Per slot at most; also what a subscription queues before its first answer gives a pace. */
+export const MAX_QUEUED_PER_SLOT = 10;
+export const QUEUED_PER_SLOT_UNTIL_PACED = 2;
+/** The weight of each new answer in a lane's pace. */
+const PACE_WEIGHT = 0.2;
+
+export interface LaneShape {
+  maxConcurrency: number;
+  /** Rate-limited and key-ordered lanes queue nothing: each start takes a token, or waits for the one before it. */
+  queues: boolean;
+}
+
+/**
+ * `answerMs`: the receiver's smoothed answer time (null before the first); `share`: the most this
+ * lane may queue so that every lane with work gets some of the overall in-flight cap.
+ */
+export function laneDepth(lane: LaneShape, answerMs: number | null, share: number): number {
+  const slots = lane.maxConcurrency;
+  if (!lane.queues) return slots;
+  const covering = answerMs === null ? slots * QUEUED_PER_SLOT_UNTIL_PACED : Math.ceil((slots * COVER_MS) / Math.max(answerMs, 0.01));
+  return slots + Math.max(1, Math.min(covering, slots * MAX_QUEUED_PER_SLOT, share));
+}
+
+/** The lane's pace after one more answer that took `durationMs`. */
+export function nextPace(answerMs: number | null, durationMs: number): number {
+  return answerMs === null ? durationMs : answerMs + PACE_WEIGHT * (durationMs - answerMs);
+}
+
+/** Half of the overall cap, shared by the lanes with work: the other half is for attempts being recorded and for lanes that join. */
+export function queueShare(maxInFlight: number, lanesWithWork: number): number {
+  return Math.floor(maxInFlight / (2 * Math.max(1, lanesWithWork)));
+}
