@@ -421,9 +421,10 @@ function report() {
     if (s.large) add(`(6) batched, ${s.large.ledgerRowsBefore} events in ledger${runs(s.large)}`, Math.round(s.large.deliveriesPerSecond), 'deliveries/s');
     const signed = (pct) => `${pct > 0 ? '+' : ''}${pct}`;
     if (s.largeVsSmallPct !== undefined && s.largeVsSmallPct !== null) {
-      // Judged on the means, not on the one-decimal figure shown: -10.04 % is past 10 %.
+      // Judged on the means, not on the one-decimal figure shown: -10.04 % is past 10 %. Both ways, as
+      // the target says: a large ledger measured 11 % faster says the pairs are too noisy to show 10 %.
       const pct = ((s.large.deliveriesPerSecond - s.small.deliveriesPerSecond) / s.small.deliveriesPerSecond) * 100;
-      add(`(6) large vs small (pairs: ${s.pairPcts.map(signed).join(', ')} %)`, signed(s.largeVsSmallPct), '%', `within ±${TARGETS.scalingWithinPct}`, pct >= -TARGETS.scalingWithinPct ? 'met' : 'MISSED');
+      add(`(6) large vs small (pairs: ${s.pairPcts.map(signed).join(', ')} %)`, signed(s.largeVsSmallPct), '%', `within ±${TARGETS.scalingWithinPct}`, Math.abs(pct) <= TARGETS.scalingWithinPct ? 'met' : 'MISSED');
     }
     if (s.seedLarge) add('(6) seeding through the store (1000 per commit)', Math.round(s.seedLarge.rowsPerSecond), 'events/s');
     if (s.rebuild) add(`(6) rebuild all views from ${s.rebuild.ledgerEvents} events`, round(s.rebuild.readySeconds, 1), 's', `<= ${TARGETS.rebuild1MSeconds}`, s.rebuild.ledgerEvents >= 1_000_000 ? verdict(s.rebuild.readySeconds, TARGETS.rebuild1MSeconds, false) : 'n/a (< 1M)');
