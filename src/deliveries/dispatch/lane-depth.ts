@@ -8,10 +8,15 @@
  * a queued request never waits long enough to be withdrawn as stale and built again.
  */
 
-/** The main-thread turn the queue must outlast. With two queued per slot (about 2 ms of 0.9 ms answers at ten slots) about a quarter of the answers found the queue empty in the batched benchmark; covering 20 ms, about one in sixteen. */
+/**
+ * The main-thread turn the queue must outlast. In the batched benchmark (answers in 0.9 ms, ten
+ * slots) two queued per slot, about 2 ms, left a quarter of the answers finding the queue empty;
+ * covering 20 ms, one in fourteen (README, Performance).
+ */
 export const COVER_MS = 20;
-/** Per slot at most; also what a subscription queues before its first answer gives a pace. */
+/** Queued per slot at most, however fast the receiver: the memory a lane may hold. */
 export const MAX_QUEUED_PER_SLOT = 10;
+/** Queued per slot before the receiver's first answer gives its pace (the depth every lane had before). */
 export const QUEUED_PER_SLOT_UNTIL_PACED = 2;
 /** The weight of each new answer in a lane's pace. */
 const PACE_WEIGHT = 0.2;
