@@ -1,7 +1,15 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** One append as it crosses to the writer thread: data and metadata already serialised. */
+/** An event as it crosses to the writer thread: data and metadata already serialised. */
+export interface WriteEvent {
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/** One append as it crosses to the writer thread, or the first piece of it. */
 export interface WriteItem {
   stream: string;
   /** `any`, `no_stream` or a revision in decimal. */
@@ -11,7 +19,26 @@ export interface WriteItem {
    * hash: each event's `metadata` is then the head of its JSON (`linkedMetadataJson`).
    */
   linkTo?: string | null;
-  events: Array<{ id: string; type: string; data: string; metadata: string }>;
+  /** Every event's id, when the append's events may come in more than one piece (`events` holds the first). */
+  ids?: string[];
+  events: WriteEvent[];
+}
+
+/** The next events of the append begun by the piece before it. */
+export interface WriteContinuation {
+  continues: true;
+  events: WriteEvent[];
+}
+
+export type WritePiece = WriteItem | WriteContinuation;
+
+/**
+ * A part of one transaction: the thread inserts each as it arrives and commits with the `last`, so
+ * it can start on the first while the rest are still being serialised.
+ */
+export interface WritePart {
+  pieces: WritePiece[];
+  last: boolean;
 }
 
 export type WriteOutcome =
@@ -22,10 +49,14 @@ export type WriteOutcome =
   | { ok: true; nextRevision: number; position: number; first: number | null; hashes?: string[] }
   | { ok: false; actual: number | 'no_stream' };
 
-type WriterRequest = { kind: 'commit'; items: WriteItem[] } | { kind: 'probe' };
+type WriterRequest =
+  | { kind: 'part'; part: WritePart }
+  /** The parts sent so far are rolled back: the rest could not be made. */
+  | { kind: 'abandon' }
+  | { kind: 'probe' };
 
 export type WriteReply =
-  /** `seconds`: the transaction, its commit and fsync included, as the writer thread timed it. */
+  /** `seconds`: the transaction from its first part, its commit and fsync included, as the writer thread timed it. */
   | { ok: true; outcomes: WriteOutcome[]; seconds: number }
   | { ok: false; message: string; code: string | null };
 
@@ -52,9 +83,22 @@ export class SqliteWriterThread {
 
   constructor(private readonly options: WriterOptions) {}
 
-  /** Commits the items in one transaction; each outcome answers the item at its index. */
-  commit(items: WriteItem[]): Promise<WriteReply> {
-    return this.send({ kind: 'commit', items });
+  /**
+   * Commits the appends in one transaction; each outcome answers the append at its index. Each part
+   * is sent as soon as `parts` yields it; if `parts` throws, what was sent is rolled back, and the
+   * error is thrown once the thread has let go of the transaction.
+   */
+  async commit(parts: Iterable<WritePart>): Promise<WriteReply> {
+    const worker = this.worker ?? this.start();
+    const reply = this.expectReply(worker);
+    try {
+      for (const part of parts) worker.postMessage({ kind: 'part', part } satisfies WriterRequest);
+    } catch (error) {
+      worker.postMessage({ kind: 'abandon' } satisfies WriterRequest);
+      await reply;
+      throw error;
+    }
+    return reply;
   }
 
   /** Writes (and rolls back nothing of) a 4 MiB probe row through the writer's connection: can the ledger write? */
@@ -63,13 +107,16 @@ export class SqliteWriterThread {
   }
 
   private send(request: WriterRequest): Promise<WriteReply> {
-    if (this.pending) throw new Error('the writer thread already has a request');
     const worker = this.worker ?? this.start();
+    const reply = this.expectReply(worker);
+    worker.postMessage(request);
+    return reply;
+  }
+
+  private expectReply(worker: Worker): Promise<WriteReply> {
+    if (this.pending) throw new Error('the writer thread already has a request');
     worker.ref();
-    return new Promise((resolve) => {
-      this.pending = { resolve };
-      worker.postMessage(request);
-    });
+    return new Promise((resolve) => (this.pending = { resolve }));
   }
 
   async close(): Promise<void> {
@@ -117,20 +164,24 @@ function writerThread(require: NodeJS.Require): void {
   const { hash } = require('node:crypto') as typeof import('node:crypto');
   const Database = require(workerData.driver as string) as typeof import('better-sqlite3');
 
+  /** An append being written: its outcome so far, where its stream is, and the hash its next event links to. */
+  interface Appending {
+    outcome: WriteOutcome;
+    /** False when the append writes nothing (refused, or made before): its later pieces are skipped. */
+    writes: boolean;
+    revision: number;
+    linked: boolean;
+    prevHash: string | null;
+  }
+
   /**
-   * Writes each event's link into its metadata and returns the events' hashes: `linkedMetadataJson`
-   * and `serialisedEventHash` of the ledger's hash chain, restated here because this program cannot
+   * Writes the event's link into its metadata and returns the event's hash: `linkedMetadataJson` and
+   * `serialisedEventHash` of the ledger's hash chain, restated here because this program cannot
    * import (the store's tests compare the two).
    */
-  const link = (item: WriteItem, prevHash: string | null): string[] => {
-    const hashes: string[] = [];
-    let prev = prevHash;
-    for (const event of item.events) {
-      event.metadata = `${event.metadata},"prevHash":${prev === null ? 'null' : `"${prev}"`}}`;
-      prev = hash('sha256', `[${JSON.stringify(event.id)},${JSON.stringify(event.type)},${event.data},${event.metadata}]`, 'hex');
-      hashes.push(prev);
-    }
-    return hashes;
+  const link = (event: WriteEvent, prevHash: string | null): string => {
+    event.metadata = `${event.metadata},"prevHash":${prevHash === null ? 'null' : `"${prevHash}"`}}`;
+    return hash('sha256', `[${JSON.stringify(event.id)},${JSON.stringify(event.type)},${event.data},${event.metadata}]`, 'hex');
   };
 
   const open = () => {
@@ -152,76 +203,149 @@ function writerThread(require: NodeJS.Require): void {
     const probe = db.prepare('INSERT OR REPLACE INTO write_probe (id, at, pad) VALUES (1, ?, zeroblob(4194304))');
 
     /** An append whose every id already sits in the stream, in order, right after the expected revision, was made before. */
-    const repeated = (item: WriteItem): WriteOutcome | null => {
-      const firstId = item.events[0]?.id;
+    const repeated = (item: WriteItem, ids: string[]): WriteOutcome | null => {
+      const firstId = ids[0];
       if (firstId === undefined) return null;
       const start =
         item.expected === 'no_stream' ? 0 : item.expected === 'any' ? findId.get(item.stream, firstId)?.revision : Number(item.expected) + 1;
       if (start === undefined) return null;
-      const rows = from.all(item.stream, start, item.events.length);
-      if (rows.length !== item.events.length || rows.some((row, i) => row.id !== item.events[i]!.id)) return null;
+      const rows = from.all(item.stream, start, ids.length);
+      if (rows.length !== ids.length || rows.some((row, i) => row.id !== ids[i])) return null;
       const last = rows[rows.length - 1]!;
       return { ok: true, nextRevision: last.revision, position: last.position, first: null };
     };
 
-    const appendOne = (item: WriteItem): WriteOutcome => {
+    /** Checks the append against its stream; its events are then written piece by piece (`write`). */
+    const begin = (item: WriteItem): Appending => {
       const last = lastRevision.get(item.stream)?.revision;
       const matches = item.expected === 'any' || (item.expected === 'no_stream' ? last === undefined : last === Number(item.expected));
+      const skipped = (outcome: WriteOutcome): Appending => ({ outcome, writes: false, revision: 0, linked: false, prevHash: null });
       // When the stream ends where expected, nothing after that point can repeat this append: no lookup.
       if (!matches || item.expected === 'any') {
-        const again = repeated(item);
-        if (again) return again;
-        if (!matches) return { ok: false, actual: last ?? 'no_stream' };
+        const again = repeated(item, item.ids ?? item.events.map((event) => event.id));
+        if (again) return skipped(again);
+        if (!matches) return skipped({ ok: false, actual: last ?? 'no_stream' });
       }
-      const hashes = item.linkTo === undefined ? undefined : link(item, item.linkTo);
-      let revision = last ?? -1;
-      let first: number | null = null;
-      let position = -1;
-      for (const event of item.events) {
-        revision += 1;
-        position = Number(insert.run(item.stream, revision, event.id, event.type, event.data, event.metadata).lastInsertRowid);
-        first ??= position;
+      const linked = item.linkTo !== undefined;
+      const revision = last ?? -1;
+      return {
+        outcome: { ok: true, nextRevision: revision, position: -1, first: null, hashes: linked ? [] : undefined },
+        writes: true,
+        revision,
+        linked,
+        prevHash: item.linkTo ?? null,
+      };
+    };
+
+    const write = (stream: string, appending: Appending, events: WriteEvent[]): void => {
+      if (!appending.writes || !appending.outcome.ok) return;
+      const outcome = appending.outcome;
+      for (const event of events) {
+        if (appending.linked) {
+          appending.prevHash = link(event, appending.prevHash);
+          outcome.hashes!.push(appending.prevHash);
+        }
+        appending.revision += 1;
+        const inserted = insert.run(stream, appending.revision, event.id, event.type, event.data, event.metadata);
+        outcome.position = Number(inserted.lastInsertRowid);
+        outcome.first ??= outcome.position;
       }
-      return { ok: true, nextRevision: revision, position, first, hashes };
+      outcome.nextRevision = appending.revision;
     };
 
     return {
       db,
-      commit: db.transaction((items: WriteItem[]) => items.map(appendOne)),
+      begin,
+      write,
+      statements: { begin: db.prepare('BEGIN'), commit: db.prepare('COMMIT') },
       probe: db.transaction(() => void probe.run(Date.now())),
     };
   };
 
   let connection: ReturnType<typeof open> | null = null;
+  /** The transaction the parts received so far belong to. */
+  interface Transaction {
+    started: number;
+    outcomes: WriteOutcome[];
+    /** The append the next continuation belongs to. */
+    stream: string;
+    appending: Appending | null;
+    /** Once a part could not be written: the rest are not, and the last is answered with this. */
+    failed: WriteReply | null;
+  }
+  let transaction: Transaction | null = null;
 
-  parentPort!.on('message', (request: WriterRequest) => {
-    let reply: WriteReply;
-    try {
-      connection ??= open();
-      const started = performance.now();
-      const outcomes = request.kind === 'commit' ? connection.commit(request.items) : (connection.probe(), []);
-      reply = { ok: true, outcomes, seconds: (performance.now() - started) / 1000 };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      reply = { ok: false, message: (error as Error).message, code: typeof code === 'string' ? code : null };
-      // A failed commit (a full disk, say) may leave the connection inside its transaction if the rollback failed
-      // too: start the next one on a fresh connection rather than refuse every write from now on.
-      if (connection?.db.inTransaction) {
-        try {
-          connection.db.exec('ROLLBACK');
-        } catch {
-          // Closed below.
-        }
-      }
-      if (connection?.db.inTransaction) {
-        try {
-          connection.db.close();
-        } catch {
-          // Nothing more to release.
-        }
-        connection = null;
+  const failure = (error: unknown): WriteReply => {
+    const code = (error as { code?: unknown }).code;
+    return { ok: false, message: (error as Error).message, code: typeof code === 'string' ? code : null };
+  };
+
+  /**
+   * A failed commit (a full disk, say) may leave the connection inside its transaction if the rollback
+   * failed too: start the next one on a fresh connection rather than refuse every write from now on.
+   */
+  const letGo = (): void => {
+    if (connection?.db.inTransaction) {
+      try {
+        connection.db.exec('ROLLBACK');
+      } catch {
+        // Closed below.
       }
     }
-    parentPort!.postMessage(reply);
+    if (connection?.db.inTransaction) {
+      try {
+        connection.db.close();
+      } catch {
+        // Nothing more to release.
+      }
+      connection = null;
+    }
+  };
+
+  /** Writes one part of the transaction; with the last, commits and answers. */
+  const receive = (part: WritePart): WriteReply | null => {
+    const current = (transaction ??= { started: performance.now(), outcomes: [], stream: '', appending: null, failed: null });
+    if (!current.failed) {
+      try {
+        connection ??= open();
+        if (!connection.db.inTransaction) connection.statements.begin.run();
+        for (const piece of part.pieces) {
+          if (!('continues' in piece)) {
+            current.stream = piece.stream;
+            current.appending = connection.begin(piece);
+            current.outcomes.push(current.appending.outcome);
+          }
+          connection.write(current.stream, current.appending!, piece.events);
+        }
+        if (part.last) connection.statements.commit.run();
+      } catch (error) {
+        current.failed = failure(error);
+        letGo();
+      }
+    }
+    if (!part.last) return null;
+    transaction = null;
+    return current.failed ?? { ok: true, outcomes: current.outcomes, seconds: (performance.now() - current.started) / 1000 };
+  };
+
+  parentPort!.on('message', (request: WriterRequest) => {
+    let reply: WriteReply | null;
+    if (request.kind === 'part') reply = receive(request.part);
+    else if (request.kind === 'abandon') {
+      transaction = null;
+      letGo();
+      reply = { ok: false, message: 'the transaction was abandoned', code: null };
+    } else {
+      try {
+        connection ??= open();
+        const started = performance.now();
+        connection.probe();
+        reply = { ok: true, outcomes: [], seconds: (performance.now() - started) / 1000 };
+      } catch (error) {
+        reply = failure(error);
+        letGo();
+      }
+    }
+    if (reply) parentPort!.postMessage(reply);
   });
 }

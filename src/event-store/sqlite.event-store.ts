@@ -16,7 +16,7 @@ import {
   UnlinkedEvent,
   WrongExpectedRevisionError,
 } from './event-store.port.js';
-import { SqliteWriterThread, WriteItem, WriteOutcome, WriteReply } from './sqlite-writer.js';
+import { SqliteWriterThread, WriteEvent, WriteItem, WriteOutcome, WritePart, WritePiece, WriteReply } from './sqlite-writer.js';
 
 /** `full` survives power loss (an fsync per commit); `normal` survives a process crash only. */
 export type SqliteSynchronous = 'full' | 'normal';
@@ -50,6 +50,11 @@ type PendingAppend = {
 );
 
 const PAGE = 1000;
+/**
+ * JSON serialised here, for appends whose events come as objects, before what is ready goes to the
+ * writer thread: it inserts those while this thread serialises the next.
+ */
+const PART_BYTES = 32 * 1024;
 /** The tail never holds more than this, however far behind a subscriber is (it reads the file). */
 const TAIL_LIMIT = 2_000;
 /**
@@ -172,7 +177,7 @@ export class SqliteEventStore implements EventStore {
     this.committing = true;
     let reply: WriteReply;
     try {
-      reply = await this.writer.commit(batch.map(toWriteItem));
+      reply = await this.writer.commit(writeParts(batch));
     } catch (error) {
       reply = { ok: false, message: (error as Error).message, code: null };
     }
@@ -402,20 +407,51 @@ function toStoredEvent(row: EventRow): StoredEvent {
   };
 }
 
-function toWriteItem(item: PendingAppend): WriteItem {
+/**
+ * The batch as the writer thread takes it, in parts. Events that come serialised (the ledger's, so
+ * every append the service makes) go as they are, in one part. Those serialised here are sent every
+ * `PART_BYTES` of JSON, so that the thread inserts the first while this one serialises the rest.
+ */
+function* writeParts(batch: PendingAppend[]): Generator<WritePart> {
+  let pieces: WritePiece[] = [];
+  let bytes = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const item = batch[i]!;
+    const head = writeItemHead(item);
+    let piece: WritePiece = head;
+    pieces.push(piece);
+    for (let j = 0; j < item.events.length; j++) {
+      const event = item.events[j]!;
+      const written = writeEvent(event);
+      piece.events.push(written);
+      if (!event.json) bytes += written.data.length + written.metadata.length;
+      const inItem = j < item.events.length - 1;
+      if (bytes >= PART_BYTES && (inItem || i < batch.length - 1)) {
+        if (inItem) head.ids ??= item.events.map((e) => e.id);
+        yield { pieces, last: false };
+        bytes = 0;
+        piece = { continues: true, events: [] };
+        pieces = inItem ? [piece] : [];
+      }
+    }
+  }
+  yield { pieces, last: true };
+}
+
+function writeItemHead(item: PendingAppend): WriteItem {
   const expected = typeof item.expected === 'bigint' ? item.expected.toString() : item.expected;
-  if (item.linkTo !== undefined) {
-    const events = item.events.map((e) => ({ id: e.id, type: e.type, data: e.json.data, metadata: e.json.metadataHead }));
-    return { stream: item.stream, expected, linkTo: item.linkTo, events };
+  if (item.linkTo === undefined) return { stream: item.stream, expected, events: [] };
+  return { stream: item.stream, expected, linkTo: item.linkTo, events: [] };
+}
+
+function writeEvent(event: EventToAppend | UnlinkedEvent): WriteEvent {
+  if (event.json && 'metadataHead' in event.json) {
+    return { id: event.id, type: event.type, data: event.json.data, metadata: event.json.metadataHead };
   }
   return {
-    stream: item.stream,
-    expected,
-    events: item.events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      data: e.json?.data ?? JSON.stringify(e.data),
-      metadata: e.json?.metadata ?? JSON.stringify(e.metadata),
-    })),
+    id: event.id,
+    type: event.type,
+    data: event.json?.data ?? JSON.stringify(event.data),
+    metadata: event.json?.metadata ?? JSON.stringify(event.metadata),
   };
 }

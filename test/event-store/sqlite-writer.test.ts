@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventStoreUnavailableError } from '../../src/event-store/event-store.port.js';
+import { EventStoreUnavailableError, WrongExpectedRevisionError, type StoredEvent } from '../../src/event-store/event-store.port.js';
 import { LEDGER_PAGE_SIZE, SqliteEventStore } from '../../src/event-store/sqlite.event-store.js';
 import { WAL_CHECKPOINT_BYTES } from '../../src/event-store/sqlite-writer.js';
 import { pageSizeOf } from '../support/sqlite-file.js';
@@ -14,6 +14,13 @@ const dir = mkdtempSync(join(tmpdir(), 'hookledger-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const event = () => ({ id: randomUUID(), type: 'Probe', data: { n: 1 }, metadata: {} });
+/** A hundred events of 2 KiB each: more JSON than the store serialises before sending a part to the writer thread. */
+const large = (tag: string) => Array.from({ length: 100 }, (_, n) => ({ ...event(), data: { tag, n, blob: 'y'.repeat(2048) } }));
+const streamOf = async (store: SqliteEventStore, stream: string) => {
+  const out: StoredEvent[] = [];
+  for await (const e of store.readStream(stream)) out.push(e);
+  return out;
+};
 /** The writer thread behind the store, to kill it the way a crash of the thread would. */
 const writerWorker = (store: SqliteEventStore) => (store as unknown as { writer: { worker: Worker | null } }).writer.worker;
 
@@ -122,5 +129,83 @@ describe('the SQLite writer thread', () => {
     } finally {
       await store.close();
     }
+  });
+  describe('an append whose events it serialises, sent to the thread in parts', () => {
+    it('writes every event in order, and the appends of the same group commit with it', async () => {
+      const store = new SqliteEventStore({ file: join(dir, 'parts.db'), synchronous: 'full' });
+      try {
+        const events = large('parts');
+        const [result, other] = await Promise.all([
+          store.append('parts-1', events, 'no_stream'),
+          store.append('parts-2', [event()], 'no_stream'),
+        ]);
+        expect(result.nextRevision).toBe(99n);
+        expect(other.nextRevision).toBe(0n);
+        const stored = await streamOf(store, 'parts-1');
+        expect(stored.map((e) => e.id)).toEqual(events.map((e) => e.id));
+        expect(stored.map((e) => (e.data as { n: number }).n)).toEqual(events.map((_, n) => n));
+        expect(stored.map((e) => e.revision)).toEqual(events.map((_, n) => BigInt(n)));
+        expect(stored.every((e, n) => e.position === stored[0]!.position + BigInt(n))).toBe(true);
+        expect(result.position).toBe(stored[99]!.position);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('writes nothing twice when the same append is made again', async () => {
+      const store = new SqliteEventStore({ file: join(dir, 'parts-again.db'), synchronous: 'full' });
+      try {
+        const events = large('again');
+        const first = await store.append('again-1', events, 'no_stream');
+        const again = await store.append('again-1', events, 'no_stream');
+        const anyAgain = await store.append('again-1', events, 'any');
+        expect(again).toEqual(first);
+        expect(anyAgain).toEqual(first);
+        expect(await streamOf(store, 'again-1')).toHaveLength(100);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('refuses one whose stream moved on, writes none of it, and commits the others of its group', async () => {
+      const store = new SqliteEventStore({ file: join(dir, 'parts-refused.db'), synchronous: 'full' });
+      try {
+        await store.append('refused-1', [event()], 'no_stream');
+        const [refused, other] = await Promise.allSettled([
+          store.append('refused-1', large('refused'), 5n),
+          store.append('refused-2', large('kept'), 'no_stream'),
+        ]);
+        expect(refused.status === 'rejected' && refused.reason).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(other.status === 'fulfilled' && other.value.nextRevision).toBe(99n);
+        expect(await streamOf(store, 'refused-1')).toHaveLength(1);
+        expect(await streamOf(store, 'refused-2')).toHaveLength(100);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('rolls back the parts already sent when a later event cannot be serialised, and the next append commits', async () => {
+      const store = new SqliteEventStore({ file: join(dir, 'parts-abandoned.db'), synchronous: 'full' });
+      try {
+        const events = large('abandoned');
+        events[80] = { ...events[80]!, data: { tag: 'abandoned', n: 80, blob: 'y', count: 1n } as never };
+        const [abandoned, sameGroup] = await Promise.allSettled([
+          store.append('abandoned-1', events, 'no_stream'),
+          store.append('abandoned-2', [event()], 'no_stream'),
+        ]);
+        expect(abandoned.status === 'rejected' && abandoned.reason).toBeInstanceOf(EventStoreUnavailableError);
+        expect(sameGroup.status).toBe('rejected');
+        expect(await streamOf(store, 'abandoned-1')).toHaveLength(0);
+        expect(await streamOf(store, 'abandoned-2')).toHaveLength(0);
+
+        const next = await store.append('abandoned-3', large('next'), 'no_stream');
+        expect(next.nextRevision).toBe(99n);
+        const all = [];
+        for await (const e of store.readAll()) all.push(e.streamName);
+        expect(new Set(all)).toEqual(new Set(['abandoned-3']));
+      } finally {
+        await store.close();
+      }
+    });
   });
 });
