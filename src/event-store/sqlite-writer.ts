@@ -19,7 +19,7 @@ export interface WriteItem {
    * hash: each event's `metadata` is then the head of its JSON (`linkedMetadataJson`).
    */
   linkTo?: string | null;
-  /** Every event's id, when the append's events may come in more than one piece (`events` holds the first). */
+  /** Every event's id, when the append's events come in more than one piece (`events` holds the first's). */
   ids?: string[];
   events: WriteEvent[];
 }
@@ -238,6 +238,7 @@ function writerThread(require: NodeJS.Require): void {
     };
 
     const write = (stream: string, appending: Appending, events: WriteEvent[]): void => {
+      // (`ok` is true whenever it writes: the check narrows the outcome's type.)
       if (!appending.writes || !appending.outcome.ok) return;
       const outcome = appending.outcome;
       for (const event of events) {
