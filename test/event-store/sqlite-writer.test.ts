@@ -21,6 +21,15 @@ const streamOf = async (store: SqliteEventStore, stream: string) => {
   for await (const e of store.readStream(stream)) out.push(e);
   return out;
 };
+/** A store on a new file in the test folder, closed after `use`. */
+async function withStore(name: string, use: (store: SqliteEventStore) => Promise<void>): Promise<void> {
+  const store = new SqliteEventStore({ file: join(dir, name), synchronous: 'full' });
+  try {
+    await use(store);
+  } finally {
+    await store.close();
+  }
+}
 /** The writer thread behind the store, to kill it the way a crash of the thread would. */
 const writerWorker = (store: SqliteEventStore) => (store as unknown as { writer: { worker: Worker | null } }).writer.worker;
 
@@ -130,10 +139,10 @@ describe('the SQLite writer thread', () => {
       await store.close();
     }
   });
+
   describe('an append whose events it serialises, sent to the thread in parts', () => {
-    it('writes every event in order, and the appends of the same group commit with it', async () => {
-      const store = new SqliteEventStore({ file: join(dir, 'parts.db'), synchronous: 'full' });
-      try {
+    it('writes every event in order, and the appends of the same group commit with it', () =>
+      withStore('parts.db', async (store) => {
         const events = large('parts');
         const [result, other] = await Promise.all([
           store.append('parts-1', events, 'no_stream'),
@@ -147,14 +156,10 @@ describe('the SQLite writer thread', () => {
         expect(stored.map((e) => e.revision)).toEqual(events.map((_, n) => BigInt(n)));
         expect(stored.every((e, n) => e.position === stored[0]!.position + BigInt(n))).toBe(true);
         expect(result.position).toBe(stored[99]!.position);
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('writes nothing twice when the same append is made again', async () => {
-      const store = new SqliteEventStore({ file: join(dir, 'parts-again.db'), synchronous: 'full' });
-      try {
+    it('writes nothing twice when the same append is made again', () =>
+      withStore('parts-again.db', async (store) => {
         const events = large('again');
         const first = await store.append('again-1', events, 'no_stream');
         const again = await store.append('again-1', events, 'no_stream');
@@ -162,14 +167,10 @@ describe('the SQLite writer thread', () => {
         expect(again).toEqual(first);
         expect(anyAgain).toEqual(first);
         expect(await streamOf(store, 'again-1')).toHaveLength(100);
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('refuses one whose stream moved on, writes none of it, and commits the others of its group', async () => {
-      const store = new SqliteEventStore({ file: join(dir, 'parts-refused.db'), synchronous: 'full' });
-      try {
+    it('refuses one whose stream moved on, writes none of it, and commits the others of its group', () =>
+      withStore('parts-refused.db', async (store) => {
         await store.append('refused-1', [event()], 'no_stream');
         const [refused, other] = await Promise.allSettled([
           store.append('refused-1', large('refused'), 5n),
@@ -179,14 +180,10 @@ describe('the SQLite writer thread', () => {
         expect(other.status === 'fulfilled' && other.value.nextRevision).toBe(99n);
         expect(await streamOf(store, 'refused-1')).toHaveLength(1);
         expect(await streamOf(store, 'refused-2')).toHaveLength(100);
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('rolls back the parts already sent when a later event cannot be serialised, and the next append commits', async () => {
-      const store = new SqliteEventStore({ file: join(dir, 'parts-abandoned.db'), synchronous: 'full' });
-      try {
+    it('rolls back the parts already sent when a later event cannot be serialised, and the next append commits', () =>
+      withStore('parts-abandoned.db', async (store) => {
         const events = large('abandoned');
         events[80] = { ...events[80]!, data: { tag: 'abandoned', n: 80, blob: 'y', count: 1n } as never };
         const [abandoned, sameGroup] = await Promise.allSettled([
@@ -203,9 +200,6 @@ describe('the SQLite writer thread', () => {
         const all = [];
         for await (const e of store.readAll()) all.push(e.streamName);
         expect(new Set(all)).toEqual(new Set(['abandoned-3']));
-      } finally {
-        await store.close();
-      }
-    });
+      }));
   });
 });
