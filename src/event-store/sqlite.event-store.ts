@@ -51,8 +51,8 @@ type PendingAppend = {
 
 const PAGE = 1000;
 /**
- * JSON serialised here, for appends whose events come as objects, before what is ready goes to the
- * writer thread: it inserts those while this thread serialises the next.
+ * JSON serialised here (counted in characters), for appends whose events come as objects, before
+ * what is ready goes to the writer thread: it inserts those while this thread serialises the next.
  */
 const PART_BYTES = 32 * 1024;
 /** The tail never holds more than this, however far behind a subscriber is (it reads the file). */
