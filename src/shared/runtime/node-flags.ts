@@ -8,6 +8,8 @@
  *   (requests, events, attempts), and what is alive at a scavenge is mostly the same few MB of
  *   work in progress whenever it runs, so half as many scavenges copy about half as much. The old
  *   space is collected sooner to pay for the memory (`garbage-collector.ts`, where the figures are).
+ *   For the main thread only: V8 would give the worker threads the same, over their own limits, and
+ *   `garbage-collector.ts` resets it for them once the main thread's heap exists.
  */
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=32'] as const;
 
