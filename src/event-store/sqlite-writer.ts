@@ -25,7 +25,7 @@ export interface WriteItem {
 }
 
 /** The next events of the append begun by the piece before it. */
-export interface WriteContinuation {
+interface WriteContinuation {
   continues: true;
   events: WriteEvent[];
 }
