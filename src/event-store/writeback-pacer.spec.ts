@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -52,13 +52,17 @@ describe('WritebackPacer', () => {
 
   it('syncs a real file, and takes a file that does not exist (yet) as nothing to write back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookledger-writeback-'));
-    writeFileSync(join(dir, 'views.db'), 'x'.repeat(10_000));
-    const errors: Error[] = [];
-    const pacer = new WritebackPacer([join(dir, 'views.db'), join(dir, 'views.db-wal')], (error) => errors.push(error));
-    await pacer.syncAll();
-    expect(errors).toEqual([]);
-    const unreadable = new WritebackPacer([join(dir, 'views.db', 'below-a-file')], (error) => errors.push(error));
-    await unreadable.syncAll();
-    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOTDIR']);
+    try {
+      writeFileSync(join(dir, 'views.db'), 'x'.repeat(10_000));
+      const errors: Error[] = [];
+      const pacer = new WritebackPacer([join(dir, 'views.db'), join(dir, 'views.db-wal')], (error) => errors.push(error));
+      await pacer.syncAll();
+      expect(errors).toEqual([]);
+      const unreadable = new WritebackPacer([join(dir, 'views.db', 'below-a-file')], (error) => errors.push(error));
+      await unreadable.syncAll();
+      expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOTDIR']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

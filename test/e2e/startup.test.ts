@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,11 +7,16 @@ import { createTenant, Service } from '../support/service.js';
 import { ServiceProcess } from '../support/service-process.js';
 
 function startWith(env: Record<string, string>) {
-  return spawnSync(process.execPath, ['dist/main.js'], {
-    env: { PATH: process.env.PATH ?? '', HOOKLEDGER_DATA_DIR: mkdtempSync(join(tmpdir(), 'hookledger-cfg-')), ...env },
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookledger-cfg-'));
+  try {
+    return spawnSync(process.execPath, ['dist/main.js'], {
+      env: { PATH: process.env.PATH ?? '', HOOKLEDGER_DATA_DIR: dataDir, ...env },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 describe('start-up', () => {

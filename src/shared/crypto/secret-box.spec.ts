@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadMasterKey, SecretBox } from './secret-box.js';
 
 describe('SecretBox', () => {
@@ -29,8 +29,16 @@ describe('SecretBox', () => {
 });
 
 describe('loadMasterKey', () => {
-  it('generates a key into a fresh data directory once, readable only by its owner', () => {
+  const dirs: string[] = [];
+  const dataDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'hookledger-mk-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('generates a key into a fresh data directory once, readable only by its owner', () => {
+    const dir = dataDir();
     const first = loadMasterKey(dir, undefined);
     expect(first).toHaveLength(32);
     expect(loadMasterKey(dir, undefined).equals(first)).toBe(true);
@@ -40,7 +48,7 @@ describe('loadMasterKey', () => {
 
   it('prefers the configured key', () => {
     const configured = randomBytes(32);
-    const dir = mkdtempSync(join(tmpdir(), 'hookledger-mk-'));
+    const dir = dataDir();
     expect(loadMasterKey(dir, configured.toString('base64')).equals(configured)).toBe(true);
   });
 });
