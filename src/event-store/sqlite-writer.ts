@@ -166,9 +166,8 @@ function writerThread(require: NodeJS.Require): void {
 
   /** An append being written: its outcome so far, where its stream is, and the hash its next event links to. */
   interface Appending {
-    outcome: WriteOutcome;
-    /** False when the append writes nothing (refused, or made before): its later pieces are skipped. */
-    writes: boolean;
+    stream: string;
+    outcome: Extract<WriteOutcome, { ok: true }>;
     revision: number;
     linked: boolean;
     prevHash: string | null;
@@ -215,31 +214,26 @@ function writerThread(require: NodeJS.Require): void {
       return { ok: true, nextRevision: last.revision, position: last.position, first: null };
     };
 
-    /** Checks the append against its stream; its events are then written piece by piece (`write`). */
-    const begin = (item: WriteItem): Appending => {
+    /**
+     * Checks the append against its stream. `appending` is what its events are then written to, piece
+     * by piece (`write`); null when it writes nothing (refused, or made before), so its pieces are skipped.
+     */
+    const begin = (item: WriteItem): { outcome: WriteOutcome; appending: Appending | null } => {
       const last = lastRevision.get(item.stream)?.revision;
       const matches = item.expected === 'any' || (item.expected === 'no_stream' ? last === undefined : last === Number(item.expected));
-      const skipped = (outcome: WriteOutcome): Appending => ({ outcome, writes: false, revision: 0, linked: false, prevHash: null });
       // When the stream ends where expected, nothing after that point can repeat this append: no lookup.
       if (!matches || item.expected === 'any') {
         const again = repeated(item, item.ids ?? item.events.map((event) => event.id));
-        if (again) return skipped(again);
-        if (!matches) return skipped({ ok: false, actual: last ?? 'no_stream' });
+        if (again) return { outcome: again, appending: null };
+        if (!matches) return { outcome: { ok: false, actual: last ?? 'no_stream' }, appending: null };
       }
       const linked = item.linkTo !== undefined;
       const revision = last ?? -1;
-      return {
-        outcome: { ok: true, nextRevision: revision, position: -1, first: null, hashes: linked ? [] : undefined },
-        writes: true,
-        revision,
-        linked,
-        prevHash: item.linkTo ?? null,
-      };
+      const outcome = { ok: true as const, nextRevision: revision, position: -1, first: null, hashes: linked ? [] : undefined };
+      return { outcome, appending: { stream: item.stream, outcome, revision, linked, prevHash: item.linkTo ?? null } };
     };
 
-    const write = (stream: string, appending: Appending, events: WriteEvent[]): void => {
-      // (`ok` is true whenever it writes: the check narrows the outcome's type.)
-      if (!appending.writes || !appending.outcome.ok) return;
+    const write = (appending: Appending, events: WriteEvent[]): void => {
       const outcome = appending.outcome;
       for (const event of events) {
         if (appending.linked) {
@@ -247,7 +241,7 @@ function writerThread(require: NodeJS.Require): void {
           outcome.hashes!.push(appending.prevHash);
         }
         appending.revision += 1;
-        const inserted = insert.run(stream, appending.revision, event.id, event.type, event.data, event.metadata);
+        const inserted = insert.run(appending.stream, appending.revision, event.id, event.type, event.data, event.metadata);
         outcome.position = Number(inserted.lastInsertRowid);
         outcome.first ??= outcome.position;
       }
@@ -268,8 +262,7 @@ function writerThread(require: NodeJS.Require): void {
   interface Transaction {
     started: number;
     outcomes: WriteOutcome[];
-    /** The append the next continuation belongs to. */
-    stream: string;
+    /** The append the next continuation belongs to; null when it writes nothing. */
     appending: Appending | null;
     /** Once a part could not be written: the rest are not, and the last is answered with this. */
     failed: WriteReply | null;
@@ -305,18 +298,18 @@ function writerThread(require: NodeJS.Require): void {
 
   /** Writes one part of the transaction; with the last, commits and answers. */
   const receive = (part: WritePart): WriteReply | null => {
-    const current = (transaction ??= { started: performance.now(), outcomes: [], stream: '', appending: null, failed: null });
+    const current = (transaction ??= { started: performance.now(), outcomes: [], appending: null, failed: null });
     if (!current.failed) {
       try {
         connection ??= open();
         if (!connection.db.inTransaction) connection.statements.begin.run();
         for (const piece of part.pieces) {
           if (!('continues' in piece)) {
-            current.stream = piece.stream;
-            current.appending = connection.begin(piece);
-            current.outcomes.push(current.appending.outcome);
+            const { outcome, appending } = connection.begin(piece);
+            current.outcomes.push(outcome);
+            current.appending = appending;
           }
-          connection.write(current.stream, current.appending!, piece.events);
+          if (current.appending) connection.write(current.appending, piece.events);
         }
         if (part.last) connection.statements.commit.run();
       } catch (error) {
