@@ -413,6 +413,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
  * `PART_BYTES` of JSON, so that the thread inserts the first while this one serialises the rest.
  */
 function* writeParts(batch: PendingAppend[]): Generator<WritePart> {
+  const metadataJson = lastObjectJson();
   let pieces: WritePiece[] = [];
   let bytes = 0;
   for (let i = 0; i < batch.length; i++) {
@@ -422,7 +423,7 @@ function* writeParts(batch: PendingAppend[]): Generator<WritePart> {
     pieces.push(piece);
     for (let j = 0; j < item.events.length; j++) {
       const event = item.events[j]!;
-      const written = writeEvent(event);
+      const written = writeEvent(event, metadataJson);
       piece.events.push(written);
       if (!event.json) bytes += written.data.length + written.metadata.length;
       const inItem = j < item.events.length - 1;
@@ -444,7 +445,7 @@ function writeItemHead(item: PendingAppend): WriteItem {
   return { stream: item.stream, expected, linkTo: item.linkTo, events: [] };
 }
 
-function writeEvent(event: EventToAppend | UnlinkedEvent): WriteEvent {
+function writeEvent(event: EventToAppend | UnlinkedEvent, metadataJson: (metadata: object) => string): WriteEvent {
   if (event.json && 'metadataHead' in event.json) {
     return { id: event.id, type: event.type, data: event.json.data, metadata: event.json.metadataHead };
   }
@@ -452,6 +453,23 @@ function writeEvent(event: EventToAppend | UnlinkedEvent): WriteEvent {
     id: event.id,
     type: event.type,
     data: event.json?.data ?? JSON.stringify(event.data),
-    metadata: event.json?.metadata ?? JSON.stringify(event.metadata),
+    metadata: event.json?.metadata ?? metadataJson(event.metadata),
+  };
+}
+
+/**
+ * `JSON.stringify` that remembers the last object it was given: the events of an append often
+ * share one metadata object (an actor, a correlation id), serialised then once instead of per
+ * event. Used within one synchronous pass over a batch, in which nothing can change the object.
+ */
+function lastObjectJson(): (value: object) => string {
+  let last: object | null = null;
+  let text = '';
+  return (value) => {
+    if (value !== last) {
+      text = JSON.stringify(value);
+      last = value;
+    }
+    return text;
   };
 }

@@ -202,4 +202,24 @@ describe('the SQLite writer thread', () => {
         expect(new Set(all)).toEqual(new Set(['abandoned-3']));
       }));
   });
+
+  it('stores each event with its own metadata when events of a group commit share, alternate and change metadata objects', () =>
+    withStore('shared-metadata.db', async (store) => {
+      const a = { actor: 'a', correlationId: 'one' };
+      const b = { actor: 'b', correlationId: 'two' };
+      const first = [a, a, b, a].map((metadata, n) => ({ ...event(), data: { n }, metadata }));
+      const second = [b, { ...b }, a].map((metadata, n) => ({ ...event(), data: { n }, metadata }));
+      await Promise.all([store.append('shared-1', first, 'no_stream'), store.append('shared-2', second, 'no_stream')]);
+      // As written in the file, not as the store's in-memory tail holds them.
+      const file = new Database(join(dir, 'shared-metadata.db'), { readonly: true });
+      try {
+        const rows = file.prepare('SELECT stream, metadata FROM events ORDER BY position').all() as Array<{ stream: string; metadata: string }>;
+        expect(rows.map((r) => [r.stream, JSON.parse(r.metadata)])).toEqual([
+          ...first.map((e) => ['shared-1', e.metadata]),
+          ...second.map((e) => ['shared-2', e.metadata]),
+        ]);
+      } finally {
+        file.close();
+      }
+    }));
 });
