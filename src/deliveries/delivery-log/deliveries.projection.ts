@@ -127,6 +127,19 @@ export interface DeliveryLogFilter {
   before?: { seq: number; id: string };
 }
 
+/** A due row's place in the order `dueFor` reads them. */
+export interface DueMark {
+  dueAt: number;
+  seq: number;
+  id: string;
+}
+
+/** One subscription's due deliveries (parameters: subscription, now); with key ordering, the oldest open one of each key. */
+const DUE = `d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
+  AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
+    SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
+      AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))`;
+
 const LOG_COLUMNS =
   'd.id, d.subscription_id, d.event_id, d.event_type, d.status, d.attempts, d.last_status, d.last_error, d.due_at, d.created_at, d.updated_at, d.seq';
 
@@ -376,22 +389,39 @@ export class DeliveriesProjection extends ReadModelProjection {
   }
 
   /**
-   * One subscription's deliveries due by `now`, oldest first, read whole in one statement: the
-   * scheduler starts them from this list as slots free up. With key ordering only the oldest open
-   * delivery of each key is eligible: the next waits for it to end.
+   * One subscription's deliveries due by `now`, oldest first (by due time, then sequence, then id),
+   * read whole in one statement: the scheduler starts them from this list as slots free up. With key
+   * ordering only the oldest open delivery of each key is eligible: the next waits for it to end.
    */
   dueFor(subscriptionId: string, now: number, limit: number): DeliveryRow[] {
+    const rows = prepared(this.db, `SELECT d.* FROM deliveries d WHERE ${DUE} ORDER BY d.due_at, d.seq, d.id LIMIT ?`).all(
+      subscriptionId,
+      now,
+      limit,
+    );
+    return (rows as Row[]).map(toDelivery);
+  }
+
+  /** `dueFor`, read on after `after` (a row an earlier read returned): the rows past it in the same order. */
+  dueAfter(subscriptionId: string, now: number, after: DueMark, limit: number): DeliveryRow[] {
+    const rows = prepared(
+      this.db,
+      `SELECT d.* FROM deliveries d WHERE ${DUE} AND (d.due_at, d.seq, d.id) > (?, ?, ?) ORDER BY d.due_at, d.seq, d.id LIMIT ?`,
+    ).all(subscriptionId, now, after.dueAt, after.seq, after.id, limit);
+    return (rows as Row[]).map(toDelivery);
+  }
+
+  /**
+   * Whether the subscription has an open delivery with an ordering key: one that may wait, unread,
+   * for the one before it to end. A subscription that is not key-ordered has them only from an
+   * earlier configuration (or a replay of one).
+   */
+  hasOpenKeyed(subscriptionId: string): boolean {
     return (
-      prepared(
-        this.db,
-        `SELECT d.* FROM deliveries d
-         WHERE d.subscription_id = ? AND d.due_at IS NOT NULL AND d.due_at <= ?
-           AND (d.ordering_key IS NULL OR d.trigger = 'replay' OR NOT EXISTS (
-             SELECT 1 FROM deliveries p WHERE p.subscription_id = d.subscription_id AND p.ordering_key = d.ordering_key
-               AND p.seq < d.seq AND p.status IN ('pending', 'scheduled')))
-         ORDER BY d.due_at, d.seq LIMIT ?`,
-      ).all(subscriptionId, now, limit) as Row[]
-    ).map(toDelivery);
+      prepared(this.db, 'SELECT 1 FROM deliveries WHERE subscription_id = ? AND due_at IS NOT NULL AND ordering_key IS NOT NULL LIMIT 1').get(
+        subscriptionId,
+      ) !== undefined
+    );
   }
 
   /**

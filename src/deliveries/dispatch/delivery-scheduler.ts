@@ -4,7 +4,7 @@ import type { StoredEvent } from '../../event-store/event-store.port.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { SubscriptionStore } from '../../subscriptions/subscription-store.js';
 import { SubscriptionRow, SubscriptionsProjection } from '../../subscriptions/subscription-view/subscriptions.projection.js';
-import { DeliveriesProjection, DeliveryRow, fannedOut } from '../delivery-log/deliveries.projection.js';
+import { DeliveriesProjection, DeliveryRow, type DueMark, fannedOut } from '../delivery-log/deliveries.projection.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { laneDepth, nextPace, queueShare } from './lane-depth.js';
 import type { SendAnswer } from './sending-thread.js';
@@ -61,6 +61,19 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
    * applied, without asking the view. Anything else that may make rows due clears the mark.
    */
   private readonly complete = new Set<string>();
+  /**
+   * Per lane (not key-ordered), the last row its reads of the view returned. Every due row of the
+   * lane up to it is among the candidates, taken, or no longer due, so the next read goes on after
+   * it instead of reading again what was started since. Anything that may make a row up to it due
+   * again (a retry, a replay, an attempt withdrawn or not recorded, a change to the subscription)
+   * clears it through `reread`, and the next read starts from the beginning.
+   */
+  private readonly readTo = new Map<string, DueMark>();
+  /**
+   * Lanes known to hold no open delivery with an ordering key. Only those keep a mark: such a
+   * delivery may wait, unread, for the one before it, and a read would pass over it.
+   */
+  private readonly unkeyed = new Set<string>();
   private scannedUpTo: number | null = null;
   /** Whether the next pump asks the view what fell due; and the earliest due time it gave last. */
   private lookForDue = true;
@@ -113,7 +126,11 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       const data = stored.data as { subscriptionId?: string; deliveries?: Array<{ subscriptionId: string }> };
       if (data.deliveries) for (const d of data.deliveries) this.reread(d.subscriptionId);
       else if (data.subscriptionId) {
-        if (INVALIDATES_CANDIDATES.has(stored.type)) this.candidates.delete(data.subscriptionId);
+        if (INVALIDATES_CANDIDATES.has(stored.type)) {
+          this.candidates.delete(data.subscriptionId);
+          // A new configuration or a replay may bring back deliveries with ordering keys.
+          this.unkeyed.delete(data.subscriptionId);
+        }
         if (WITHDRAWS_QUEUED.has(stored.type)) {
           this.attempts.withdraw(data.subscriptionId);
           // It may answer from another address now, or not at all: its pace is learnt again.
@@ -143,13 +160,33 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   private reread(subscriptionId: string): void {
     this.lanes.add(subscriptionId);
     this.complete.delete(subscriptionId);
+    this.readTo.delete(subscriptionId);
   }
 
-  /** A delivery just fanned out: a complete lane takes it as a candidate, any other lane reads the view. */
+  /**
+   * A delivery just fanned out. A complete lane takes it as a candidate. A lane that reads on from a
+   * mark finds it in its next read if it comes after the mark; one that comes before (published
+   * earlier, committed later) joins the candidates at once, since no read will return it. Any other
+   * lane reads the view again.
+   */
   private arrived(row: DeliveryRow): void {
     const id = row.subscriptionId;
     const queue = this.candidates.get(id);
-    if (!this.complete.has(id) || row.orderingKey !== null || (queue?.length ?? 0) >= SPARE_CANDIDATES) return this.reread(id);
+    if (row.orderingKey !== null) return this.reread(id);
+    const mark = this.readTo.get(id);
+    if (this.complete.has(id) && (queue?.length ?? 0) < SPARE_CANDIDATES) {
+      this.candidate(id, queue, row);
+      // A complete lane's view holds nothing due past its candidates: the mark may move to the new one.
+      if (mark && isPast(row, mark)) this.readTo.set(id, markOf(row));
+      return;
+    }
+    if (!mark) return this.reread(id);
+    this.complete.delete(id);
+    this.lanes.add(id);
+    if (!isPast(row, mark)) this.candidate(id, queue, row);
+  }
+
+  private candidate(id: string, queue: DeliveryRow[] | undefined, row: DeliveryRow): void {
     if (queue) queue.push(row);
     else this.candidates.set(id, [row]);
     this.lanes.add(id);
@@ -194,6 +231,8 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       this.lanes.delete(id);
       this.candidates.delete(id);
       this.complete.delete(id);
+      this.readTo.delete(id);
+      this.unkeyed.delete(id);
       return;
     }
     const busy = this.perSubscription.get(id) ?? 0;
@@ -205,12 +244,26 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     let queue = this.candidates.get(id) ?? [];
     let exhausted = this.complete.has(id);
     if (queue.length < free && !exhausted) {
-      // The view still shows as due what is in flight and what is appended but not applied: ask past those.
-      const limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (subscription.config.ordering === 'key' ? 0 : SPARE_CANDIDATES);
-      const due = this.deliveries.dueFor(id, now, limit);
-      queue = due.filter((row) => !this.taken(row.id));
+      const keyed = subscription.config.ordering === 'key';
+      const mark = keyed ? undefined : this.readTo.get(id);
+      let due: DeliveryRow[];
+      let limit: number;
+      if (mark) {
+        // What is in flight or appended was read before the mark: the rows past it are all new to the lane.
+        limit = free - queue.length + SPARE_CANDIDATES;
+        due = this.deliveries.dueAfter(id, now, mark, limit);
+        const fresh = due.filter((row) => !this.taken(row.id));
+        queue = queue.length === 0 ? fresh : queue.concat(fresh);
+      } else {
+        // The view still shows as due what is in flight and what is appended but not applied: ask past those.
+        limit = free + busy + (this.appendedPerSubscription.get(id) ?? 0) + (keyed ? 0 : SPARE_CANDIDATES);
+        due = this.deliveries.dueFor(id, now, limit);
+        queue = due.filter((row) => !this.taken(row.id));
+      }
       exhausted = due.length < limit;
       if (exhausted) this.complete.add(id);
+      const last = due[due.length - 1];
+      if (!keyed && last && this.holdsNoKeyed(id)) this.readTo.set(id, markOf(last));
     }
     while (free > 0 && queue.length > 0) {
       const delivery = queue[0]!;
@@ -228,6 +281,13 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       this.candidates.delete(id);
       if (exhausted) this.lanes.delete(id);
     }
+  }
+
+  private holdsNoKeyed(id: string): boolean {
+    if (this.unkeyed.has(id)) return true;
+    if (this.deliveries.hasOpenKeyed(id)) return false;
+    this.unkeyed.add(id);
+    return true;
   }
 
   private handedOver(subscription: SubscriptionRow): number {
@@ -264,7 +324,9 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
       .run(delivery, subscription, releaseSlot)
       .then(({ position, withdrawn }) => {
         if (withdrawn) return this.withdrawn(subscription.id);
-        if (position === null || position <= this.runner.checkpoint) return;
+        // Nothing recorded: the row may still be due, and the lane's next read must not pass over it.
+        if (position === null) return this.reread(subscription.id);
+        if (position <= this.runner.checkpoint) return;
         const known = this.appended.get(delivery.id);
         if (known) known.position = position > known.position ? position : known.position;
         else {
@@ -376,4 +438,16 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
     this.logger.log({ msg: 'waiting for attempts in flight', count: this.inFlight.size });
     await Promise.race([Promise.allSettled([...this.inFlight.values()]), new Promise((r) => setTimeout(r, this.config.shutdownGraceMs))]);
   }
+}
+
+function markOf(row: DeliveryRow): DueMark {
+  return { dueAt: row.dueAt!, seq: row.seq, id: row.id };
+}
+
+/** Whether the row comes after the mark in the order the view's due rows are read. */
+function isPast(row: DeliveryRow, mark: DueMark): boolean {
+  const dueAt = row.dueAt!;
+  if (dueAt !== mark.dueAt) return dueAt > mark.dueAt;
+  if (row.seq !== mark.seq) return row.seq > mark.seq;
+  return row.id > mark.id;
 }
