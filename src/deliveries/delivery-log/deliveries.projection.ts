@@ -40,6 +40,10 @@ interface Row {
   created_at: string;
 }
 
+/** The columns a `DeliveryRow` is made of (not the log's): the scheduler reads rows by the hundred. */
+const ROW_COLUMNS =
+  'd.id, d.tenant_id, d.subscription_id, d.event_id, d.event_type, d.seq, d.ordering_key, d.state, d.revision, d.last_hash, d.due_at, d.trigger, d.created_at';
+
 const INITIAL_STATE = JSON.stringify(deliveryDecider.initialState());
 
 const toDelivery = (r: Row): DeliveryRow => ({
@@ -384,7 +388,7 @@ export class DeliveriesProjection extends ReadModelProjection {
   }
 
   get(id: string): DeliveryRow | undefined {
-    const row = prepared(this.db, 'SELECT * FROM deliveries WHERE id = ?').get(id) as Row | undefined;
+    const row = prepared(this.db, `SELECT ${ROW_COLUMNS} FROM deliveries d WHERE d.id = ?`).get(id) as Row | undefined;
     return row ? toDelivery(row) : undefined;
   }
 
@@ -394,7 +398,7 @@ export class DeliveriesProjection extends ReadModelProjection {
    * ordering only the oldest open delivery of each key is eligible: the next waits for it to end.
    */
   dueFor(subscriptionId: string, now: number, limit: number): DeliveryRow[] {
-    const rows = prepared(this.db, `SELECT d.* FROM deliveries d WHERE ${DUE} ORDER BY d.due_at, d.seq, d.id LIMIT ?`).all(
+    const rows = prepared(this.db, `SELECT ${ROW_COLUMNS} FROM deliveries d WHERE ${DUE} ORDER BY d.due_at, d.seq, d.id LIMIT ?`).all(
       subscriptionId,
       now,
       limit,
@@ -406,7 +410,7 @@ export class DeliveriesProjection extends ReadModelProjection {
   dueAfter(subscriptionId: string, now: number, after: DueMark, limit: number): DeliveryRow[] {
     const rows = prepared(
       this.db,
-      `SELECT d.* FROM deliveries d WHERE ${DUE} AND (d.due_at, d.seq, d.id) > (?, ?, ?) ORDER BY d.due_at, d.seq, d.id LIMIT ?`,
+      `SELECT ${ROW_COLUMNS} FROM deliveries d WHERE ${DUE} AND (d.due_at, d.seq, d.id) > (?, ?, ?) ORDER BY d.due_at, d.seq, d.id LIMIT ?`,
     ).all(subscriptionId, now, after.dueAt, after.seq, after.id, limit);
     return (rows as Row[]).map(toDelivery);
   }
@@ -454,7 +458,7 @@ export class DeliveriesProjection extends ReadModelProjection {
     return (
       prepared(
         this.db,
-        `SELECT d.* FROM subscriptions s JOIN deliveries d ON d.subscription_id = s.id AND d.due_at IS NOT NULL
+        `SELECT ${ROW_COLUMNS} FROM subscriptions s JOIN deliveries d ON d.subscription_id = s.id AND d.due_at IS NOT NULL
            WHERE s.status IN ('disabled', 'deleted') AND d.status IN ('pending', 'scheduled') LIMIT ?`,
       ).all(limit) as Row[]
     ).map(toDelivery);
