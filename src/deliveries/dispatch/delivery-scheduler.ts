@@ -58,7 +58,7 @@ export class DeliveryScheduler implements OnApplicationBootstrap, BeforeApplicat
   /**
    * Lanes whose candidates, with the rows taken (in flight or appended), are all the due rows the
    * view holds for them: deliveries fanned out to such a lane join its candidates as they are
-   * applied, without asking the view. Anything else that may make rows due clears the mark.
+   * applied, without asking the view. Anything else that may make rows due takes a lane out of it.
    */
   private readonly complete = new Set<string>();
   /**
