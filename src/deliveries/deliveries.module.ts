@@ -11,12 +11,6 @@ import { OperationalEventsReactor } from './operational-events/operational-event
 import { DeliveriesHttpController } from './deliveries.http.controller.js';
 import { ReplayDeliveryHandler } from './replay-delivery/replay-delivery.handler.js';
 
-/**
- * A request that waited this long behind its lane's others is built and signed again rather than
- * sent with a signature that old (receivers commonly accept five minutes either way).
- */
-const STALE_AFTER_MS = 1_000;
-
 @Module({
   imports: [CqrsModule, EventsModule, SubscriptionsModule],
   controllers: [DeliveriesHttpController],
@@ -29,7 +23,7 @@ const STALE_AFTER_MS = 1_000;
     {
       provide: SendingThread,
       inject: [CONFIG],
-      useFactory: (config: Config) => new SendingThread({ allowedNetworks: config.allowedNetworks, userAgent: USER_AGENT, staleAfterMs: STALE_AFTER_MS }),
+      useFactory: (config: Config) => new SendingThread({ allowedNetworks: config.allowedNetworks, userAgent: USER_AGENT }),
     },
   ],
   exports: [DeliveriesProjection],

@@ -1,8 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SendAnswer, SendingThread as SendingThreadType } from '../../src/deliveries/dispatch/sending-thread.js';
+import type { Signing } from '../../src/deliveries/dispatch/signer.js';
 
 // The thread runs a built module (`node:worker_threads` cannot load TypeScript): the class under test is the build's.
 const built = '../../dist/deliveries/dispatch/sending-thread.js';
@@ -11,6 +14,8 @@ const { SendingThread } = (await import(built)) as { SendingThread: typeof Sendi
 /** A receiver on 127.0.0.1 that answers each request when told to (or after `delayMs`), and counts what it holds per path. */
 class HoldingReceiver {
   readonly arrived: string[] = [];
+  /** The headers each body arrived with. */
+  readonly headers = new Map<string, IncomingHttpHeaders>();
   readonly mostAtOnce = new Map<string, number>();
   private readonly open = new Map<string, number>();
   private held: Array<() => void> = [];
@@ -32,6 +37,7 @@ class HoldingReceiver {
     req.on('end', () => {
       const path = req.url ?? '/';
       this.arrived.push(`${path} ${body}`);
+      this.headers.set(body, req.headers);
       const open = (this.open.get(path) ?? 0) + 1;
       this.open.set(path, open);
       this.mostAtOnce.set(path, Math.max(open, this.mostAtOnce.get(path) ?? 0));
@@ -65,7 +71,9 @@ class HoldingReceiver {
   }
 }
 
-const OPTIONS = { allowedNetworks: ['127.0.0.1/32'], userAgent: 'hookledger/test', staleAfterMs: 60_000 };
+const OPTIONS = { allowedNetworks: ['127.0.0.1/32'], userAgent: 'hookledger/test' };
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const STANDARD: Signing = { scheme: 'standard', msgId: 'evt_01', secrets: [SECRET] };
 
 describe('the sending thread', () => {
   const threads: SendingThreadType[] = [];
@@ -80,9 +88,16 @@ describe('the sending thread', () => {
     receivers.push(made);
     return made;
   };
-  const request = (url: string, concurrency: number, body: string) => ({ url, headers: { 'content-type': 'application/json' }, body, timeoutMs: 5_000, concurrency });
-  const send = (sending: SendingThreadType, url: string, lane: string, concurrency: number, body: string) =>
-    sending.send(sending.reserve(lane), request(url, concurrency, body));
+  const request = (url: string, concurrency: number, body: string, signing: Signing = STANDARD) => ({
+    url,
+    headers: { 'content-type': 'application/json', 'webhook-id': 'evt_01' },
+    body,
+    signing,
+    timeoutMs: 5_000,
+    concurrency,
+  });
+  const send = (sending: SendingThreadType, url: string, lane: string, concurrency: number, body: string, signing: Signing = STANDARD) =>
+    sending.send(sending.reserve(lane), request(url, concurrency, body, signing));
 
   afterEach(async () => {
     for (const made of threads.splice(0)) await made.destroy();
@@ -145,13 +160,33 @@ describe('the sending thread', () => {
     expect(holding.arrived.map((line) => line.split(' ')[1]).sort()).toEqual(['after', 'first', 'other']);
   });
 
-  it('withdraws a request that waited behind its lane longer than its signature should be old', async () => {
-    const slow = await receiver(300);
-    const sending = thread({ ...OPTIONS, staleAfterMs: 100 });
-    const [first, second] = await Promise.all([send(sending, slow.url, 'a', 1, 'first'), send(sending, slow.url, 'a', 1, 'second')]);
-    expect(first.kind).toBe('response');
-    expect(second).toEqual({ kind: 'withdrawn' });
-    expect(slow.arrived).toEqual(['/ first']);
+  it('signs each request as it goes out: one that waited behind its lane carries the second it was sent, and its answer says what was signed', async () => {
+    const slow = await receiver(1_100);
+    const sending = thread();
+    const bodies = ['{"n":1}', '{"n":2}'];
+    const answers = await Promise.all(bodies.map((body) => send(sending, slow.url, 'a', 1, body)));
+    const webhook = new Webhook(SECRET);
+    const stamps = bodies.map((body, i) => {
+      const headers = slow.headers.get(body)!;
+      const answer = answers[i]!;
+      if (answer.kind === 'withdrawn') throw new Error('sent, not withdrawn');
+      expect(webhook.verify(body, headers as Record<string, string>)).toEqual(JSON.parse(body));
+      expect(answer.signed).toEqual({ timestampSec: Number(headers['webhook-timestamp']), signature: headers['webhook-signature'] });
+      expect(answer.signed.timestampSec).toBe(Math.floor(answer.startedAt / 1000));
+      return answer.signed.timestampSec;
+    });
+    // The second queued for the first's 1.1 s at the receiver: signed a second or more later, not when it was handed over.
+    expect(stamps[1]! - stamps[0]!).toBeGreaterThanOrEqual(1);
+  });
+
+  it('signs with the hex scheme in the header the subscription names', async () => {
+    const fresh = await receiver(0);
+    const sending = thread();
+    const answer = await send(sending, fresh.url, 'a', 1, '{"n":1}', { scheme: 'hmac-sha256-hex', header: 'x-signature', secret: SECRET });
+    const expected = createHmac('sha256', Buffer.from(SECRET.slice('whsec_'.length), 'base64')).update('{"n":1}').digest('hex');
+    expect(fresh.headers.get('{"n":1}')!['x-signature']).toBe(expected);
+    expect(fresh.headers.get('{"n":1}')!['webhook-signature']).toBeUndefined();
+    expect(answer.kind !== 'withdrawn' && answer.signed.signature).toBe(expected);
   });
 
   it('answers what it held `withdrawn` when the thread stops, and a new thread takes the next request', async () => {

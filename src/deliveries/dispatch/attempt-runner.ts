@@ -13,7 +13,7 @@ import { AttemptOutcome, classifyError, classifyResponse, nextAttemptDelay, retr
 import type { DeliveryRow } from '../delivery-log/deliveries.projection.js';
 import type { SendResult } from './http-sender.js';
 import { type SendAnswer, SendingThread } from './sending-thread.js';
-import { buildWebhookRequest, OutgoingRequest, webhookBodyOf } from './webhook-request.js';
+import { buildWebhookRequest, OutgoingRequest, recordedRequest, webhookBodyOf } from './webhook-request.js';
 
 export const USER_AGENT = `hookledger/${VERSION}`;
 
@@ -26,9 +26,10 @@ export interface Appended {
 }
 
 /**
- * One attempt of one delivery: build and sign the request, send it, and append the attempt with
- * the delivery's next state. The state and revision come from the delivery view, so the hot path
- * reads no stream; a stale view shows up as a revision conflict and is decided again from the ledger.
+ * One attempt of one delivery: build the request, send it (signed as it goes out), and append the
+ * attempt with the delivery's next state. The state and revision come from the delivery view, so the
+ * hot path reads no stream; a stale view shows up as a revision conflict and is decided again from
+ * the ledger.
  */
 @Injectable()
 export class AttemptRunner {
@@ -59,7 +60,8 @@ export class AttemptRunner {
       this.sender.abandon(place);
       throw error;
     }
-    const result = await this.sender.send(place, { url: request.url, headers: request.headers, body: request.body, timeoutMs: config.timeoutMs, concurrency: config.maxConcurrency });
+    const { url, headers, body, signing } = request;
+    const result = await this.sender.send(place, { url, headers, body, signing, timeoutMs: config.timeoutMs, concurrency: config.maxConcurrency });
     onSent(result);
     if (result.kind === 'withdrawn') return { events: [], position: null, withdrawn: true };
 
@@ -67,9 +69,9 @@ export class AttemptRunner {
     const attempt: AttemptRecord = {
       attempt: delivery.state.attempts + 1,
       trigger: delivery.trigger,
-      // When it went out; the signature's timestamp is when it was signed, up to a queue's wait before.
+      // When it went out, as its signature's timestamp (to the second).
       startedAt: new Date(result.startedAt).toISOString(),
-      request: request.record,
+      request: recordedRequest(request, result.signed),
       response: result.kind === 'response' ? { status: result.status, headers: result.headers, body: result.body } : null,
       error,
       durationMs: Math.round(result.durationMs),
@@ -95,9 +97,8 @@ export class AttemptRunner {
     const event = await this.events.payload(delivery.tenantId, delivery.eventId);
     if (!event) throw new Error(`event ${delivery.eventId} of delivery ${delivery.id} is missing from the events view`);
     const { config } = subscription;
-    const now = new Date();
-    const secrets = this.subscriptions.signingSecrets(subscription.id, now.toISOString()).map((s) => ({ id: s.id, secret: this.open(s.id, s.sealed) }));
-    return buildWebhookRequest(event, webhookBodyOf(event, config.payload), config, secrets, Math.floor(now.getTime() / 1000), USER_AGENT);
+    const secrets = this.subscriptions.signingSecrets(subscription.id, new Date().toISOString()).map((s) => ({ id: s.id, secret: this.open(s.id, s.sealed) }));
+    return buildWebhookRequest(event, webhookBodyOf(event, config.payload), config, secrets, USER_AGENT);
   }
 
   /** Attempts of this subscription (every one: null) handed to the sending thread and not yet sent are withdrawn. */

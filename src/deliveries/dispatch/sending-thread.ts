@@ -1,8 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { HttpSenderOptions, SendRequest, SendResult } from './http-sender.js';
+import type { Signing } from './signer.js';
+import type { Signed } from './webhook-request.js';
 
-/** One attempt's request, with the most requests of its lane the thread may have at the receiver at once. */
+/**
+ * One attempt's request, unsigned, with how to sign it as it goes out, and the most requests of its
+ * lane the thread may have at the receiver at once.
+ */
 export interface LaneSend extends SendRequest {
+  signing: Signing;
   concurrency: number;
 }
 
@@ -22,10 +28,10 @@ interface LaneOrder {
 
 /**
  * What became of a request handed to the thread: the receiver's answer (or the transport's error)
- * with the time it was actually sent, or `withdrawn` — it was never sent (its lane was withdrawn,
- * it waited too long, or the thread stopped) and nothing is to be recorded for it.
+ * with the time it was actually sent and what it was signed with then, or `withdrawn` — it was
+ * never sent (its lane was withdrawn, or the thread stopped) and nothing is to be recorded for it.
  */
-export type SendAnswer = (SendResult & { startedAt: number }) | { kind: 'withdrawn' };
+export type SendAnswer = (SendResult & { startedAt: number; signed: Signed }) | { kind: 'withdrawn' };
 
 export const WITHDRAWN: SendAnswer = { kind: 'withdrawn' };
 
@@ -34,22 +40,21 @@ export interface QueuedSend {
   lane: string;
   concurrency: number;
   request: SendRequest;
+  signing: Signing;
 }
 
 export type ThreadRequest = { kind: 'send'; items: QueuedSend[] } | { kind: 'withdraw'; lane: string | null };
 
-export interface SendingThreadOptions extends Pick<HttpSenderOptions, 'allowedNetworks' | 'userAgent'> {
-  /** A request that waited longer than this in its lane's queue is withdrawn instead of sent (its signature is that old). */
-  staleAfterMs: number;
-}
+export type SendingThreadOptions = Pick<HttpSenderOptions, 'allowedNetworks' | 'userAgent'>;
 
 /**
  * The attempts' HTTP exchanges run on a thread of their own, which keeps each lane's requests at the
  * receiver: it holds more of them than the lane's concurrency and starts the next the moment one is
  * answered, without waiting for the main thread to take the answer and hand over another (a turn of
  * a busy event loop per attempt, during which the receiver's connection would sit idle). The main
- * thread builds and signs each request and records each answer; requests and answers cross in
- * batches, one message per turn each way.
+ * thread builds each request and records each answer; the thread signs each as it sends it, so the
+ * timestamp signed is when it went out however long it queued, and the HMACs are off the main
+ * thread. Requests and answers cross in batches, one message per turn each way.
  */
 export class SendingThread {
   private worker: Worker | null = null;
@@ -76,8 +81,8 @@ export class SendingThread {
     return new Promise((resolve) => {
       const seq = ++this.seq;
       this.waiting.set(seq, resolve);
-      const { url, headers, body, timeoutMs } = request;
-      this.fill(place, { seq, lane: place.lane, concurrency: request.concurrency, request: { url, headers, body, timeoutMs } });
+      const { url, headers, body, timeoutMs, signing } = request;
+      this.fill(place, { seq, lane: place.lane, concurrency: request.concurrency, request: { url, headers, body, timeoutMs }, signing });
     });
   }
 
@@ -143,9 +148,9 @@ export class SendingThread {
   }
 
   private start(): Worker {
-    const { allowedNetworks, userAgent, staleAfterMs } = this.options;
+    const { allowedNetworks, userAgent } = this.options;
     const worker = new Worker(new URL('./sending-thread.worker.js', import.meta.url), {
-      workerData: { allowedNetworks, userAgent, staleAfterMs },
+      workerData: { allowedNetworks, userAgent },
       // What it holds lives for one exchange: a small young generation keeps the thread's footprint down.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });

@@ -1,15 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HttpSender } from './http-sender.js';
 import { type QueuedSend, type SendAnswer, type ThreadRequest, WITHDRAWN } from './sending-thread.js';
+import { signatureFor } from './signer.js';
 
 /** The sending thread's program (see `SendingThread`): per lane, a queue and the requests at the receiver. */
 interface Lane {
   running: number;
   concurrency: number;
-  queue: Array<{ item: QueuedSend; arrivedAt: number }>;
+  queue: QueuedSend[];
 }
 
-const { allowedNetworks, userAgent, staleAfterMs } = workerData as { allowedNetworks: string[]; userAgent: string; staleAfterMs: number };
+const { allowedNetworks, userAgent } = workerData as { allowedNetworks: string[]; userAgent: string };
 const sender = new HttpSender({ allowedNetworks, userAgent });
 const lanes = new Map<string, Lane>();
 let answers: Array<[number, SendAnswer]> = [];
@@ -31,16 +32,16 @@ function pump(id: string): void {
   const lane = lanes.get(id);
   if (!lane) return;
   while (lane.running < lane.concurrency && lane.queue.length > 0) {
-    const { item, arrivedAt } = lane.queue.shift()!;
+    const item = lane.queue.shift()!;
     const startedAt = Date.now();
-    if (startedAt - arrivedAt > staleAfterMs) {
-      answer(item.seq, WITHDRAWN);
-      continue;
-    }
+    const timestampSec = Math.floor(startedAt / 1000);
+    const { request } = item;
+    const signature = signatureFor(item.signing, timestampSec, request.body);
+    const headers = { ...request.headers, 'webhook-timestamp': String(timestampSec), [signature.header]: signature.value };
     lane.running++;
-    void sender.send(item.request).then((result) => {
+    void sender.send({ url: request.url, headers, body: request.body, timeoutMs: request.timeoutMs }).then((result) => {
       lane.running--;
-      answer(item.seq, { ...result, startedAt });
+      answer(item.seq, { ...result, startedAt, signed: { timestampSec, signature: signature.value } });
       pump(id);
     });
   }
@@ -50,7 +51,7 @@ function pump(id: string): void {
 function withdraw(id: string | null): void {
   for (const [laneId, lane] of lanes) {
     if (id !== null && laneId !== id) continue;
-    for (const { item } of lane.queue) answer(item.seq, WITHDRAWN);
+    for (const item of lane.queue) answer(item.seq, WITHDRAWN);
     lane.queue = [];
     if (lane.running === 0) lanes.delete(laneId);
   }
@@ -58,13 +59,12 @@ function withdraw(id: string | null): void {
 
 parentPort!.on('message', (request: ThreadRequest) => {
   if (request.kind === 'withdraw') return withdraw(request.lane);
-  const arrivedAt = Date.now();
   const touched = new Set<string>();
   for (const item of request.items) {
     let lane = lanes.get(item.lane);
     if (!lane) lanes.set(item.lane, (lane = { running: 0, concurrency: item.concurrency, queue: [] }));
     lane.concurrency = item.concurrency;
-    lane.queue.push({ item, arrivedAt });
+    lane.queue.push(item);
     touched.add(item.lane);
   }
   for (const id of touched) pump(id);

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { signHmacSha256Hex, signStandardWebhook } from './signer.js';
+import { signatureFor, signHmacSha256Hex, signStandardWebhook } from './signer.js';
 
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const msgId = 'evt_01HZY3K5M7N9P1Q3R5S7T9V1W3';
@@ -70,5 +70,30 @@ describe('signHmacSha256Hex', () => {
     expect(signHmacSha256Hex('what do ya want for nothing?', `whsec_${Buffer.from('Jefe').toString('base64')}`)).toBe(
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
     );
+  });
+});
+
+describe('signatureFor', () => {
+  it('names the header each scheme signs in, and signs as the scheme does', () => {
+    const secret = newSecret();
+    const timestamp = now();
+    expect(signatureFor({ scheme: 'standard', msgId, secrets: [secret] }, timestamp, body)).toEqual({
+      header: 'webhook-signature',
+      value: signStandardWebhook(msgId, timestamp, body, [secret]),
+    });
+    expect(signatureFor({ scheme: 'hmac-sha256-hex', header: 'x-signature', secret }, timestamp, body)).toEqual({
+      header: 'x-signature',
+      value: signHmacSha256Hex(body, secret),
+    });
+  });
+
+  it('keys each signature with its own secret, however often each was used before', () => {
+    const [a, b] = [newSecret(), newSecret()];
+    const timestamp = now();
+    for (const secret of [a, b, a, b]) {
+      const { value } = signatureFor({ scheme: 'standard', msgId, secrets: [secret] }, timestamp, body);
+      expect(() => new Webhook(secret).verify(body, headers(value, timestamp))).not.toThrow();
+      expect(() => new Webhook(secret === a ? b : a).verify(body, headers(value, timestamp))).toThrow();
+    }
   });
 });

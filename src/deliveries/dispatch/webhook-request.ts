@@ -3,7 +3,7 @@ import { ObjectMemo } from '../../shared/object-memo.js';
 import { redactHeaders } from '../../subscriptions/domain/subscription-rules.js';
 import type { SubscriptionConfig } from '../../subscriptions/domain/subscription.events.js';
 import type { AttemptRequest } from '../domain/delivery.events.js';
-import { signHmacSha256Hex, signStandardWebhook } from './signer.js';
+import { assertSigningSecrets, type Signing } from './signer.js';
 
 export interface WebhookEvent {
   id: string;
@@ -13,12 +13,24 @@ export interface WebhookEvent {
   dataJson: string;
 }
 
+/**
+ * One attempt's request as the main thread makes it. The sending thread adds `webhook-timestamp`
+ * and the signature header as it sends it (`signing`); `recordedRequest` then says what the ledger
+ * records of it.
+ */
 export interface OutgoingRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
-  /** What the ledger records of it. */
-  record: AttemptRequest;
+  signing: Signing;
+  /** The record of it but for the timestamp and signature: headers redacted, the body's size and hash. */
+  unsigned: Omit<AttemptRequest, 'signature'>;
+}
+
+/** What was signed when the request went out. */
+export interface Signed {
+  timestampSec: number;
+  signature: string;
 }
 
 export interface WebhookBody {
@@ -56,46 +68,48 @@ export function webhookBodyOf(event: WebhookEvent, payload: SubscriptionConfig['
 }
 
 /**
- * Headers and signatures for one attempt. `secrets` come current first; Standard Webhooks signs
- * with each (rotation grace), the hex scheme with the current one only.
+ * Headers and signing for one attempt. `secrets` come current first; Standard Webhooks signs with
+ * each (rotation grace), the hex scheme with the current one only.
  */
 export function buildWebhookRequest(
   event: WebhookEvent,
   body: WebhookBody,
   config: SubscriptionConfig,
   secrets: Array<{ id: string; secret: string }>,
-  nowSec: number,
   userAgent: string,
 ): OutgoingRequest {
-  const common = {
-    'content-type': 'application/json',
-    'user-agent': userAgent,
-    'webhook-id': event.id,
-    'webhook-timestamp': String(nowSec),
-  };
-  let signature: string;
-  let signatureHeader: Record<string, string>;
-  let secretIds: string[];
-  if (config.signature.scheme === 'hmac-sha256-hex') {
-    signature = signHmacSha256Hex(body.text, secrets[0]!.secret);
-    signatureHeader = { [config.signature.header]: signature };
-    secretIds = [secrets[0]!.id];
-  } else {
-    signature = signStandardWebhook(event.id, nowSec, body.text, secrets.map((s) => s.secret));
-    signatureHeader = { 'webhook-signature': signature };
-    secretIds = secrets.map((s) => s.id);
-  }
+  const common = { 'content-type': 'application/json', 'user-agent': userAgent, 'webhook-id': event.id };
+  const scheme = config.signature;
+  const signing: Signing =
+    scheme.scheme === 'hmac-sha256-hex'
+      ? { scheme: 'hmac-sha256-hex', header: scheme.header, secret: secrets[0]!.secret }
+      : { scheme: 'standard', msgId: event.id, secrets: secrets.map((s) => s.secret) };
+  assertSigningSecrets(signing);
   return {
     url: config.url,
-    headers: Object.assign({}, config.headers, common, signatureHeader),
+    headers: Object.assign({}, config.headers, common),
     body: body.text,
-    record: {
+    signing,
+    unsigned: {
       url: config.url,
-      headers: Object.assign(redactHeaders(config.headers), common, signatureHeader),
-      signature,
-      secretIds,
+      headers: Object.assign(redactHeaders(config.headers), common),
+      secretIds: signing.scheme === 'standard' ? secrets.map((s) => s.id) : [secrets[0]!.id],
       bodyBytes: body.bytes,
       bodySha256: body.sha256,
     },
+  };
+}
+
+/** The request as sent and recorded: its headers with the timestamp and signature it went out with. */
+export function recordedRequest(request: OutgoingRequest, signed: Signed): AttemptRequest {
+  const { unsigned, signing } = request;
+  const header = signing.scheme === 'standard' ? 'webhook-signature' : signing.header;
+  return {
+    url: unsigned.url,
+    headers: { ...unsigned.headers, 'webhook-timestamp': String(signed.timestampSec), [header]: signed.signature },
+    signature: signed.signature,
+    secretIds: unsigned.secretIds,
+    bodyBytes: unsigned.bodyBytes,
+    bodySha256: unsigned.bodySha256,
   };
 }
