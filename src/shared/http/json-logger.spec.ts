@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { JsonLogger } from './json-logger.js';
+import { flushLogs, JsonLogger } from './json-logger.js';
 
 describe('JsonLogger', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -8,7 +8,8 @@ describe('JsonLogger', () => {
     const written: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
     log(new JsonLogger('info'));
-    return written.map((line) => JSON.parse(line) as Record<string, unknown>);
+    flushLogs();
+    return written.flatMap((chunk) => chunk.split('\n').filter(Boolean)).map((line) => JSON.parse(line) as Record<string, unknown>);
   };
 
   it('writes one JSON object per line with time, level and context', () => {
@@ -20,6 +21,22 @@ describe('JsonLogger', () => {
   it('writes bigints as strings', () => {
     const [line] = lines((logger) => logger.log({ msg: 'at', position: 12345678901234567890n, nested: { revision: 3n } }));
     expect(line).toMatchObject({ msg: 'at', position: '12345678901234567890', nested: { revision: '3' } });
+  });
+
+  it('writes the lines of a few milliseconds in one write, in order; an error goes out at once with those before it', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (writes.push(String(chunk)), true));
+    const logger = new JsonLogger('info');
+    logger.log({ msg: 'one' });
+    logger.log({ msg: 'two' });
+    expect(writes).toEqual([]);
+    await vi.waitFor(() => expect(writes).toHaveLength(1));
+    expect(writes[0]!.split('\n').filter(Boolean).map((line) => JSON.parse(line).msg)).toEqual(['one', 'two']);
+
+    logger.log({ msg: 'three' });
+    logger.error({ msg: 'broken' });
+    expect(writes).toHaveLength(2);
+    expect(writes[1]!.split('\n').filter(Boolean).map((line) => JSON.parse(line).msg)).toEqual(['three', 'broken']);
   });
 
   it('writes nothing below its level', () => {
