@@ -2,6 +2,7 @@
 import './shared/runtime/garbage-collector.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { startHookledger } from './app.js';
+import { writeLogLine } from './shared/http/json-logger.js';
 import { lowerHelperThreadPriority } from './shared/runtime/helper-threads.js';
 import { missingServiceNodeFlags } from './shared/runtime/node-flags.js';
 
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'shutting down', signal }) + '\n');
+    writeLogLine({ time: new Date().toISOString(), level: 'info', msg: 'shutting down', signal });
     // Stop taking requests first; then attempts in flight finish and are recorded, then the stores close.
     stopAccepting();
     app.close().then(
@@ -52,12 +53,12 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'listening', url, store: config.eventStore }) + '\n');
+  writeLogLine({ time: new Date().toISOString(), level: 'info', msg: 'listening', url, store: config.eventStore });
   const missing = missingServiceNodeFlags();
   if (missing.length > 0) {
     // It runs as well without them, with more of the main thread spent collecting garbage under load.
     const msg = `started without the node options it ships with: node ${missing.join(' ')} dist/main.js`;
-    process.stdout.write(JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg, missing }) + '\n');
+    writeLogLine({ time: new Date().toISOString(), level: 'warn', msg, missing });
   }
 }
 

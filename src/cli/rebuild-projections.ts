@@ -5,7 +5,7 @@ import { openDependencies, READ_MODEL_FILE } from '../app.js';
 import { AppModule } from '../app.module.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
-import { JsonLogger } from '../shared/http/json-logger.js';
+import { JsonLogger, writeLogLine } from '../shared/http/json-logger.js';
 
 const REBUILD_FILE = 'read-model.rebuild.db';
 
@@ -33,9 +33,7 @@ async function main(): Promise<void> {
   const live = join(config.dataDir, READ_MODEL_FILE);
   if (existsSync(live)) removeDatabase(live);
   renameSync(target, live);
-  process.stdout.write(
-    JSON.stringify({ msg: 'read models rebuilt', checkpoint: checkpoint.toString(), seconds: (Date.now() - started) / 1000 }) + '\n',
-  );
+  writeLogLine({ msg: 'read models rebuilt', checkpoint: checkpoint.toString(), seconds: (Date.now() - started) / 1000 });
 }
 
 main().catch((error: unknown) => {

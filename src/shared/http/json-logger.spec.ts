@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { flushLogs, JsonLogger } from './json-logger.js';
+import { flushLogs, JsonLogger, writeLogLine } from './json-logger.js';
 
 describe('JsonLogger', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -37,6 +37,15 @@ describe('JsonLogger', () => {
     logger.error({ msg: 'broken' });
     expect(writes).toHaveLength(2);
     expect(writes[1]!.split('\n').filter(Boolean).map((line) => JSON.parse(line).msg)).toEqual(['three', 'broken']);
+  });
+
+  it('writes a line of its own at once, after the lines pending', () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (writes.push(String(chunk)), true));
+    new JsonLogger('info').log({ msg: 'starting' });
+    writeLogLine({ msg: 'listening' });
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.split('\n').filter(Boolean).map((line) => JSON.parse(line).msg)).toEqual(['starting', 'listening']);
   });
 
   it('writes nothing below its level', () => {

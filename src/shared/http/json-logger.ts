@@ -25,6 +25,12 @@ export function flushLogs(): void {
 
 process.on('exit', flushLogs);
 
+/** One line written now, after those pending: for the lines that say the service is up or going down. */
+export function writeLogLine(entry: object): void {
+  pending += JSON.stringify(entry) + '\n';
+  flushLogs();
+}
+
 /**
  * One JSON object per line on stdout. Callers log objects with a `msg`; nothing here ever sees a
  * request header or body, so keys and secrets cannot reach the log through it.
