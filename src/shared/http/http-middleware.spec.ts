@@ -27,6 +27,22 @@ describe('structureProblem', () => {
     );
   });
 
+  it('finds a repeated key however many keys its object has, before and after the repeat', () => {
+    for (const count of [2, 15, 16, 17, 40]) {
+      const keys = Array.from({ length: count }, (_, i) => `k${i}`);
+      const object = (members: string[]) => `{${members.join(',')}}`;
+      const members = keys.map((key, i) => `"${key}":${i}`);
+      expect(structureProblem(object(members))).toBeNull();
+      // Each key repeated at the end, and the first repeated at every place after it: past the point where the keys no longer fit a list too.
+      for (const key of keys) expect(structureProblem(object([...members, `"${key}":"again"`]))?.code).toBe('REQUEST.DUPLICATE_KEY');
+      for (let at = 1; at <= count; at++) {
+        const repeated = [...members];
+        repeated.splice(at, 0, '"k0":"again"');
+        expect(structureProblem(object(repeated))?.code).toBe('REQUEST.DUPLICATE_KEY');
+      }
+    }
+  });
+
   it('refuses a __proto__ key, also spelled with escapes', () => {
     expect(structureProblem('{"a":{"__proto__":{}}}')?.code).toBe('REQUEST.FORBIDDEN_KEY');
     expect(structureProblem('{"\\u005f_proto__":1}')?.code).toBe('REQUEST.FORBIDDEN_KEY');

@@ -109,8 +109,8 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
 }
 
 interface Level {
-  /** Keys seen so far in this object; null for an array. */
-  keys: Set<string> | null;
+  /** Keys seen so far in this object (a list while short: see `KEY_LIST_MAX`); null for an array. */
+  keys: string[] | Set<string> | null;
   /** Where the reader is at this level: the last key, or the array index. */
   at: string | number;
 }
@@ -128,7 +128,7 @@ export function structureProblem(text: string): { code: string; detail: string }
     const c = text[i];
     if (c === '{' || c === '[') {
       if (levels.length === MAX_JSON_DEPTH) return { code: 'REQUEST.TOO_DEEP', detail: `The body nests deeper than ${MAX_JSON_DEPTH} levels` };
-      levels.push(c === '{' ? { keys: new Set(), at: '' } : { keys: null, at: 0 });
+      levels.push(c === '{' ? { keys: [], at: '' } : { keys: null, at: 0 });
     } else if (c === '}' || c === ']') {
       levels.pop();
     } else if (c === ',') {
@@ -142,15 +142,35 @@ export function structureProblem(text: string): { code: string; detail: string }
         const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         level.at = key;
         if (key === '__proto__') return { code: 'REQUEST.FORBIDDEN_KEY', detail: `The body holds a "__proto__" key (at ${jsonPath(levels)})` };
-        if (level.keys.has(key)) {
+        if (!addKey(level, key)) {
           return { code: 'REQUEST.DUPLICATE_KEY', detail: `The body repeats a key within one object (at ${jsonPath(levels)})` };
         }
-        level.keys.add(key);
       }
       i = end;
     }
   }
   return null;
+}
+
+/**
+ * An object's keys are kept in a list up to this many, then in a set: most objects of a body have a
+ * handful of keys, and a set for each (a batch of a hundred events holds hundreds of objects) is
+ * most of what reading the body allocates.
+ */
+const KEY_LIST_MAX = 16;
+
+/** Adds the key to its object's; false when the object already has it. */
+function addKey(level: Level, key: string): boolean {
+  const keys = level.keys!;
+  if (Array.isArray(keys)) {
+    if (keys.includes(key)) return false;
+    if (keys.length < KEY_LIST_MAX) keys.push(key);
+    else level.keys = new Set(keys).add(key);
+    return true;
+  }
+  if (keys.has(key)) return false;
+  keys.add(key);
+  return true;
 }
 
 /** The quote that ends the string whose contents start at `from`: found by `indexOf`, skipping escaped ones. */
