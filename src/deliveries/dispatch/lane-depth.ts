@@ -5,7 +5,8 @@
  * slots busy for `COVER_MS` at the pace the receiver answers, because that is how long the main
  * thread may be busy with something else (a batch of publishes, a view's batch, a collection)
  * before it hands over more. A fast receiver gets a deep queue; a slow one a short queue, so that
- * a queued request never waits long enough to be withdrawn as stale and built again.
+ * its waiting deliveries stay due in the view rather than queued on the thread, where each would
+ * hold a share of the attempts in flight that other subscriptions could use.
  */
 
 /**
