@@ -154,8 +154,8 @@ export function structureProblem(text: string): { code: string; detail: string }
 
 /**
  * An object's keys are kept in a list up to this many, then in a set: most objects of a body have a
- * handful of keys, and a set for each (a batch of a hundred events holds hundreds of objects) is
- * most of what reading the body allocates.
+ * handful of keys, and a set for each (a batch of a hundred events holds hundreds of objects) costs
+ * more to make than a short list costs to search.
  */
 const KEY_LIST_MAX = 16;
 
